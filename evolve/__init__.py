@@ -1,0 +1,9 @@
+"""How evolution runs: strategies behind ask/tell, operators, workers, and the run directory.
+
+Importing this package never imports TensorFlow or Keras.
+"""
+
+from evolve.api import optimize
+from evolve.run import Outcome
+
+__all__ = ["Outcome", "optimize"]

@@ -1,0 +1,256 @@
+"""The command line: ``python run_evolution.py [run] [options]``.
+
+Bad input (config, genes, dataset, run directory) ends with one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from evolve import config as configuration
+from evolve.config import ConfigError
+from evolve.datasets import KERAS_DATASETS, DatasetError, DataSpec, prepare
+from evolve.executors import auto_workers, make_executor
+from evolve.run import Outcome
+from evolve.store import ModelKeeper, RunDir, RunDirError
+from genomes.genes import GeneError
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = ROOT / "configs" / "default.toml"
+
+OVERRIDES = {
+    "generations": ("search.generations", int, "generations of the GA"),
+    "population": (
+        "search.population",
+        int,
+        "population size (also sets how many genomes random and tpe try)",
+    ),
+    "seed": ("run.seed", int, "run seed: the same seed and config repeat the run"),
+    "dataset": ("data.dataset", str, "digits, mnist, fashion_mnist, cifar10, or a path to an .npz"),
+    "epochs": ("training.epochs", int, "most epochs per genome (early stopping may end sooner)"),
+    "strategy": ("search.strategy", str, "ga, grid, random or tpe"),
+    "budget": ("search.budget", int, "most trainings in the run (0: the strategy decides)"),
+    "workers": ("run.workers", int, "parallel evaluations (0: automatic)"),
+    "backend": ("run.backend", str, "loky (this machine), dask or ray (a cluster)"),
+    "address": ("run.address", str, "scheduler address for --backend dask or ray"),
+    "name": ("run.name", str, "run name: the folder under results/"),
+}
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="run_evolution.py",
+        description="Evolve Keras network architectures and hyper-parameters. "
+        "With no command, runs the default evolution on the digits dataset.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run = commands.add_parser(
+        "run",
+        help="start a new run",
+        description="Start a new run. Flags override the config file's values.",
+    )
+    run.add_argument(
+        "--config",
+        type=Path,
+        default=DEFAULT_CONFIG,
+        help="TOML config (default: configs/default.toml)",
+    )
+    run.add_argument("--out", type=Path, help="run directory (default: results/<run name>)")
+    for flag, (_, kind, text) in OVERRIDES.items():
+        run.add_argument(f"--{flag}", type=kind, help=text)
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        argv = ["run", *argv]
+    return build_parser().parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(sys.argv[1:] if argv is None else argv)
+    try:
+        return run_command(args)
+    except (UsageError, ConfigError, GeneError, DatasetError, RunDirError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            "interrupted: finished evaluations are kept in the run's history.jsonl", file=sys.stderr
+        )
+        return 130
+
+
+def load_config(args: argparse.Namespace) -> configuration.Config:
+    overrides = {
+        key: getattr(args, flag)
+        for flag, (key, _, _) in OVERRIDES.items()
+        if getattr(args, flag) is not None
+    }
+    return configuration.load(args.config, overrides)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    cfg = load_config(args)
+    if not cfg.run.name:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        dataset = (
+            Path(cfg.data.dataset).stem if cfg.data.dataset.endswith(".npz") else cfg.data.dataset
+        )
+        cfg.run.name = f"{cfg.search.strategy}-{dataset}-{stamp}"
+    if cfg.run.workers == 0:
+        cfg.run.workers = 1 if cfg.run.backend == "inline" else auto_workers()
+    run = RunDir(args.out or ROOT / "results" / cfg.run.name)
+    if run.history.exists() or run.config.exists():
+        raise UsageError(f"{run.path} already holds a run; choose another --out or --name")
+    spec = DataSpec(
+        cfg.data.dataset, cfg.data.validation_split, cfg.data.test_split, cfg.data.split_seed
+    )
+    data = None if spec.name in KERAS_DATASETS else prepare(spec).describe()
+    run.create()
+    try:
+        try:
+            executor = make_executor(
+                cfg.run.backend,
+                cfg.run.workers,
+                cfg.run.address,
+                log_path=str(run.workers_log),
+                preload_keras=True,
+                memory_growth_mb=cfg.run.memory_growth_mb,
+            )
+        except (ValueError, OSError) as exc:
+            raise UsageError(str(exc)) from None
+        data = data or _describe(executor, spec)
+    except BaseException:
+        run.discard_if_unused()
+        raise
+    run.write_config(cfg.to_toml())
+    quiet = args.quiet
+    log = (lambda line: None) if quiet else (lambda line: print(line, file=sys.stderr))
+    log(
+        f"run {run.path}: {cfg.search.strategy} on {cfg.data.dataset} "
+        f"({data['train']} train / {data['validation']} validation / {data['test']} test, "
+        f"{data['num_classes']} classes), {cfg.run.workers} worker(s)"
+    )
+    outcome = evolve_cnn(cfg, spec, run, executor, progress=not quiet)
+    return report(outcome, cfg, spec, run, executor)
+
+
+def _describe(executor: Any, spec: DataSpec) -> dict[str, Any]:
+    from evolve.training import describe_data
+
+    try:
+        return executor.submit(describe_data, spec).result()
+    except (DatasetError, ValueError) as exc:
+        raise DatasetError(str(exc)) from None
+    except Exception as exc:
+        raise UsageError(f"cannot load dataset '{spec.name}': {exc}") from None
+
+
+def evolve_cnn(
+    cfg: configuration.Config, spec: DataSpec, run: RunDir, executor: Any, progress: bool
+) -> Outcome:
+    """Run the configured search with Keras training as the fitness."""
+    from evolve.executors import InlineExecutor
+    from evolve.progress import Progress
+    from evolve.run import Runner
+    from evolve.strategies import make_strategy
+    from evolve.training import KerasProblem
+
+    s = cfg.search
+    space = cfg.space()
+    params = {
+        k: v
+        for k, v in vars(s).items()
+        if k not in ("strategy", "objective", "direction", "ordered")
+    }
+    strategy = make_strategy(s.strategy, space, s.direction, cfg.run.seed, **params)
+    problem = KerasProblem(
+        spec,
+        epochs=cfg.training.epochs,
+        batch_size=cfg.training.batch_size,
+        patience=cfg.training.patience,
+        optimizer=cfg.training.optimizer,
+        model_dir=str(run.models.resolve()),
+    )
+    keeper = ModelKeeper(run, cfg.run.keep_models, s.direction)
+    bar = Progress(s.budget or strategy.expected(), enabled=progress, direction=s.direction)
+
+    def on_record(record: dict[str, Any]) -> None:
+        run.append(record)
+        if keeper.offer(record):
+            bar.write(f"new best {record['fitness']:.4f}: {_genes(record['genes'])}")
+        bar.update(record)
+
+    runner = Runner(
+        strategy,
+        problem,
+        executor,
+        workers=1 if isinstance(executor, InlineExecutor) else cfg.run.workers,
+        seed=cfg.run.seed,
+        objective=s.objective,
+        budget=s.budget,
+        ordered=s.ordered,
+        on_record=on_record,
+    )
+    try:
+        return runner.run()
+    finally:
+        bar.close()
+        run.close()
+
+
+def report(
+    outcome: Outcome, cfg: configuration.Config, spec: DataSpec, run: RunDir, executor: Any
+) -> int:
+    """Score the best model on the test split, write summary.json and print the summary."""
+    from evolve.training import test_metrics
+
+    best = outcome.best
+    summary: dict[str, Any] = {
+        "stop_reason": outcome.stop_reason,
+        "evaluations": len(outcome.records),
+        "trained": outcome.trained,
+        "cached": outcome.cached,
+        "failed": outcome.failed,
+        "best": None,
+    }
+    if best is None:
+        run.write_summary(summary)
+        print(
+            f"no genome trained successfully ({outcome.failed} failed); see {run.history}",
+            file=sys.stderr,
+        )
+        return 1
+    test: dict[str, float] = {}
+    model = run.best / "model.keras"
+    if model.exists():
+        test = executor.submit(test_metrics, spec, str(model)).result()
+        run.write_best(best, test)
+    summary["best"] = {"id": best["id"], "genes": best["genes"], "fitness": best["fitness"], **test}
+    run.write_summary(summary)
+    metrics = best["metrics"]
+    print(f"best genome {best['id']} (generation {best['generation']}): {_genes(best['genes'])}")
+    line = f"  validation accuracy {metrics.get('val_accuracy', best['fitness']):.4f}"
+    if test:
+        line += f"   test accuracy {test['test_accuracy']:.4f}"
+    if "params" in metrics:
+        line += f"   parameters {metrics['params']:,}"
+    print(line)
+    counts = f"{outcome.trained} trained, {outcome.cached} cached, {outcome.failed} failed"
+    print(f"  {len(outcome.records)} evaluations ({counts}); stopped: {outcome.stop_reason}")
+    print(f"  results: {run.path}")
+    return 0
+
+
+def _genes(genes: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v}" for k, v in genes.items())

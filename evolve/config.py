@@ -1,0 +1,223 @@
+"""The run configuration: a TOML file -> validated dataclasses, and back to TOML."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from genomes.genes import GeneError
+from genomes.space import SearchSpace
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message is one line that names the problem."""
+
+
+@dataclass
+class RunSection:
+    name: str = ""
+    """Folder under results/ (default: <strategy>-<dataset>-<timestamp>)."""
+    seed: int = 0
+    workers: int = 0
+    """Parallel evaluations; 0 = automatic (one per GPU, else one per core, at most 8)."""
+    backend: str = "loky"
+    """loky (processes on this machine), dask, ray, or inline (in this process: custom fitness)."""
+    address: str = ""
+    """Scheduler address for dask or ray."""
+    keep_models: int = 3
+    """Trained models kept on disk: the top-k by fitness."""
+    memory_growth_mb: int = 1024
+    """loky: a worker whose memory grows this much past its start is replaced (0: never)."""
+
+
+@dataclass
+class DataSection:
+    dataset: str = "digits"
+    """digits, mnist, fashion_mnist, cifar10, or a path to an .npz with x_train and y_train."""
+    validation_split: float = 0.2
+    test_split: float = 0.2
+    """Share held out for the final report when the dataset has no test split (digits, .npz)."""
+    split_seed: int = 0
+
+
+@dataclass
+class TrainingSection:
+    epochs: int = 10
+    batch_size: int = 32
+    patience: int = 3
+    """Early stopping on validation loss after this many epochs without improvement."""
+    optimizer: str = "adam"
+
+
+@dataclass
+class SearchSection:
+    strategy: str = "ga"
+    """ga, grid, random or tpe."""
+    objective: str = "val_accuracy"
+    direction: str = "maximize"
+    population: int = 10
+    generations: int = 5
+    budget: int = 0
+    """Most trainings in the run; 0 = the strategy's own end (GA generations, the whole grid,
+    population x generations for random and tpe)."""
+    selection: str = "sus"
+    tournament_size: int = 3
+    truncation: float = 0.5
+    crossover: str = "single_point"
+    crossover_rate: float = 0.9
+    mutation: str = "uniform"
+    mutation_rate: float = 0.5
+    """uniform: chance that a chromosome mutates; per_gene: chance for each gene."""
+    elitism: int = 1
+    replacement: str = "generational"
+    """generational, oldest (steady-state, aging) or worst (steady-state)."""
+    replace_count: int = 1
+    """Steady-state: children bred per step, each replacing one member."""
+    ordered: bool = False
+    """Apply results in the order they were asked (exact reproducibility with several workers)."""
+    startup_trials: int = 10
+    """tpe: random trials before the model takes over."""
+
+
+@dataclass
+class Config:
+    run: RunSection = field(default_factory=RunSection)
+    data: DataSection = field(default_factory=DataSection)
+    training: TrainingSection = field(default_factory=TrainingSection)
+    search: SearchSection = field(default_factory=SearchSection)
+    genes: dict[str, Any] = field(default_factory=dict)
+
+    def space(self) -> SearchSpace:
+        """The search space of the ``[genes]`` table, checked against the CNN builder."""
+        from genomes import cnn
+
+        try:
+            space = SearchSpace.from_config(self.genes, canonical=cnn.canonical)
+            cnn.check_gene_names(space.names)
+        except GeneError as exc:
+            raise ConfigError(str(exc)) from None
+        return space
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_toml(self) -> str:
+        return tomli_w.dumps(self.to_dict())
+
+
+SECTIONS = {f.name: f for f in dataclasses.fields(Config) if f.name != "genes"}
+
+CHOICES = {
+    "run.backend": ("loky", "dask", "ray", "inline"),
+    "search.strategy": ("ga", "grid", "random", "tpe"),
+    "search.direction": ("maximize", "minimize"),
+    "search.selection": ("sus", "roulette", "tournament", "truncation"),
+    "search.crossover": ("single_point", "uniform"),
+    "search.mutation": ("uniform", "per_gene"),
+    "search.replacement": ("generational", "oldest", "worst"),
+    "training.optimizer": ("adam", "sgd", "rmsprop", "adamw", "nadam"),
+}
+
+
+def _suggest(word: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(word, options, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else f" (known: {', '.join(options)})"
+
+
+def _coerce(key: str, value: Any, like: Any) -> Any:
+    """Check a value against the type of its default; ints are accepted for floats."""
+    if isinstance(like, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(like, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(like, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    else:
+        ok = isinstance(value, str)
+    if not ok:
+        raise ConfigError(f"{key} must be {type(like).__name__}, got {value!r}")
+    return value
+
+
+def _check(cfg: Config) -> None:
+    for key, options in CHOICES.items():
+        section, name = key.split(".")
+        value = getattr(getattr(cfg, section), name)
+        if value not in options:
+            raise ConfigError(f"{key} = {value!r} is not one of: {', '.join(options)}")
+    s, d, t = cfg.search, cfg.data, cfg.training
+    rules = [
+        (s.population >= 2, f"search.population must be at least 2, got {s.population}"),
+        (s.generations >= 1, f"search.generations must be at least 1, got {s.generations}"),
+        (s.budget >= 0, f"search.budget must be 0 or more, got {s.budget}"),
+        (0 <= s.elitism < s.population, "search.elitism must be between 0 and population - 1"),
+        (0 <= s.crossover_rate <= 1, "search.crossover_rate must be between 0 and 1"),
+        (0 <= s.mutation_rate <= 1, "search.mutation_rate must be between 0 and 1"),
+        (s.tournament_size >= 1, "search.tournament_size must be at least 1"),
+        (0 < s.truncation <= 1, "search.truncation must be in (0, 1]"),
+        (1 <= s.replace_count <= s.population, "search.replace_count must be 1..population"),
+        (0 < d.validation_split < 1, "data.validation_split must be between 0 and 1"),
+        (0 < d.test_split < 1, "data.test_split must be between 0 and 1"),
+        (t.epochs >= 1, f"training.epochs must be at least 1, got {t.epochs}"),
+        (t.batch_size >= 1, "training.batch_size must be at least 1"),
+        (t.patience >= 0, "training.patience must be 0 or more"),
+        (cfg.run.workers >= 0, "run.workers must be 0 (automatic) or more"),
+        (cfg.run.keep_models >= 1, "run.keep_models must be at least 1"),
+        (cfg.run.memory_growth_mb >= 0, "run.memory_growth_mb must be 0 or more"),
+    ]
+    for ok, message in rules:
+        if not ok:
+            raise ConfigError(message)
+
+
+def from_dict(data: dict[str, Any]) -> Config:
+    """A validated config from parsed TOML; every unknown key is an error."""
+    cfg = Config()
+    for section, table in data.items():
+        if section == "genes":
+            if not isinstance(table, dict):
+                raise ConfigError("[genes] must be a table of gene declarations")
+            cfg.genes = table
+            continue
+        if section not in SECTIONS:
+            raise ConfigError(
+                f"unknown section [{section}]" + _suggest(section, [*SECTIONS, "genes"])
+            )
+        if not isinstance(table, dict):
+            raise ConfigError(f"[{section}] must be a table")
+        target = getattr(cfg, section)
+        names = [f.name for f in dataclasses.fields(target)]
+        for key, value in table.items():
+            if key not in names:
+                raise ConfigError(f"unknown key {section}.{key}" + _suggest(key, names))
+            setattr(target, key, _coerce(f"{section}.{key}", value, getattr(target, key)))
+    _check(cfg)
+    return cfg
+
+
+def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Config:
+    """Read a TOML config, apply ``{"section.key": value}`` overrides, and validate."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config {path}: {exc}") from None
+    for key, value in (overrides or {}).items():
+        section, name = key.split(".")
+        data.setdefault(section, {})[name] = value
+    cfg = from_dict(data)
+    if not cfg.genes:
+        raise ConfigError(f"{path} declares no genes: add a [genes] table")
+    cfg.space()
+    return cfg

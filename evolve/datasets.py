@@ -1,0 +1,165 @@
+"""Image datasets: load, normalise, and split into train / validation / test.
+
+``digits`` (scikit-learn, shipped offline) and ``.npz`` files need only numpy; the Keras
+datasets import ``keras.datasets`` and are therefore loaded inside workers only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+KERAS_DATASETS = ("mnist", "fashion_mnist", "cifar10")
+
+
+class DatasetError(ValueError):
+    """The dataset cannot be used; the message is one line that names the problem."""
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """Which dataset and how to split it; small and picklable, sent to every worker."""
+
+    name: str = "digits"
+    validation_split: float = 0.2
+    test_split: float = 0.2
+    split_seed: int = 0
+
+
+@dataclass
+class Splits:
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    num_classes: int
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(int(d) for d in self.x_train.shape[1:])
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "input_shape": list(self.input_shape),
+            "num_classes": self.num_classes,
+            "train": len(self.x_train),
+            "validation": len(self.x_val),
+            "test": len(self.x_test),
+        }
+
+
+def _load_digits() -> tuple[np.ndarray, np.ndarray, None, None]:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    return digits.images.astype("float32") / 16.0, digits.target, None, None
+
+
+def _load_keras(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    import keras
+
+    try:
+        (x_train, y_train), (x_test, y_test) = getattr(keras.datasets, name).load_data()
+    except Exception as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DatasetError(
+            f"cannot load '{name}' through keras.datasets ({reason}); offline machines can pass "
+            "a local .npz file with x_train, y_train, x_test, y_test instead"
+        ) from None
+    return x_train, y_train, x_test, y_test
+
+
+def _load_npz(path: Path) -> tuple[np.ndarray, np.ndarray, Any, Any]:
+    if not path.is_file():
+        raise DatasetError(f"dataset file not found: {path}")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except Exception as exc:
+        raise DatasetError(f"{path} is not a readable .npz file ({exc})") from None
+    for key in ("x_train", "y_train"):
+        if key not in arrays:
+            found = ", ".join(sorted(arrays)) or "no arrays"
+            raise DatasetError(f"{path} has no '{key}' array (found: {found})")
+    if ("x_test" in arrays) != ("y_test" in arrays):
+        raise DatasetError(f"{path} must hold both x_test and y_test, or neither")
+    return arrays["x_train"], arrays["y_train"], arrays.get("x_test"), arrays.get("y_test")
+
+
+def load_arrays(name: str) -> tuple[np.ndarray, np.ndarray, Any, Any]:
+    """Raw (x_train, y_train, x_test, y_test); the test pair is None when there is none."""
+    if name == "digits":
+        return _load_digits()
+    if name in KERAS_DATASETS:
+        return _load_keras(name)
+    if name.endswith(".npz") or "/" in name or Path(name).exists():
+        return _load_npz(Path(name).expanduser())
+    known = ", ".join(("digits", *KERAS_DATASETS))
+    raise DatasetError(f"unknown dataset '{name}' (known: {known}, or a path to an .npz file)")
+
+
+def _images(x: Any, label: str) -> np.ndarray:
+    x = np.asarray(x)
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.ndim != 4:
+        raise DatasetError(f"{label} must have shape (N, H, W) or (N, H, W, C), got {x.shape}")
+    if not np.issubdtype(x.dtype, np.number):
+        raise DatasetError(f"{label} must be numeric, got {x.dtype}")
+    return x.astype("float32")
+
+
+def _labels(y: Any, count: int, label: str) -> np.ndarray:
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    elif y.ndim == 2:
+        y = y.argmax(axis=1)
+    if y.ndim != 1:
+        raise DatasetError(f"{label} must be a vector of class labels, got shape {y.shape}")
+    if len(y) != count:
+        raise DatasetError(f"{label} has {len(y)} labels but there are {count} images")
+    return y
+
+
+def _split(x: np.ndarray, y: np.ndarray, share: float, seed: int) -> tuple[np.ndarray, ...]:
+    from sklearn.model_selection import train_test_split
+
+    try:
+        return tuple(train_test_split(x, y, test_size=share, random_state=seed, stratify=y))
+    except ValueError:  # a class too small to stratify
+        return tuple(train_test_split(x, y, test_size=share, random_state=seed))
+
+
+def prepare(spec: DataSpec) -> Splits:
+    """Load, check, normalise to [0, 1] and split (stratified, seeded)."""
+    x_train, y_train, x_test, y_test = load_arrays(spec.name)
+    x_train = _images(x_train, "x_train")
+    y_train = _labels(y_train, len(x_train), "y_train")
+    if x_test is None:
+        x_train, x_test, y_train, y_test = _split(
+            x_train, y_train, spec.test_split, spec.split_seed
+        )
+    else:
+        x_test = _images(x_test, "x_test")
+        y_test = _labels(y_test, len(x_test), "y_test")
+        if x_test.shape[1:] != x_train.shape[1:]:
+            raise DatasetError(f"x_test images are {x_test.shape[1:]}, x_train {x_train.shape[1:]}")
+    if len(x_train) < 4:
+        raise DatasetError(f"too few training images ({len(x_train)})")
+    classes, encoded = np.unique(np.concatenate([y_train, y_test]), return_inverse=True)
+    if len(classes) < 2:
+        raise DatasetError("the labels hold a single class; at least two are needed")
+    y_train, y_test = encoded[: len(y_train)], encoded[len(y_train) :]
+    scale = float(x_train.max())
+    if scale > 1.0:
+        x_train, x_test = x_train / scale, x_test / scale
+    x_train, x_val, y_train, y_val = _split(
+        x_train, y_train, spec.validation_split, spec.split_seed
+    )
+    return Splits(x_train, y_train, x_val, y_val, x_test, y_test, len(classes))

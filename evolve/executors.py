@@ -1,0 +1,104 @@
+"""Where evaluations run: existing engines behind ``concurrent.futures``.
+
+``loky`` is the process pool that joblib itself runs on (``joblib.externals.loky``), ``dask``
+is a dask.distributed cluster (``Client.get_executor``), ``ray`` uses Ray tasks' futures, and
+``inline`` runs in this process (for cheap custom fitness functions and debugging).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from typing import Any
+
+from evolve.worker import QUIET_ENV, init_loky_worker
+
+BACKENDS = ("loky", "dask", "ray", "inline")
+
+
+class InlineExecutor(Executor):
+    """Runs each call at submission, in this process, and returns a finished future."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
+
+
+def auto_workers() -> int:
+    """One worker per core, at most 8 (each TensorFlow worker holds ~600 MB)."""
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def worker_env(workers: int) -> dict[str, str]:
+    """Environment of each worker process: quiet TensorFlow, cores shared among workers."""
+    threads = str(max(1, (os.cpu_count() or 1) // max(1, workers)))
+    return {
+        **QUIET_ENV,
+        "TF_NUM_INTRAOP_THREADS": threads,
+        "TF_NUM_INTEROP_THREADS": "1",
+        "OMP_NUM_THREADS": threads,
+    }
+
+
+class RayExecutor(Executor):
+    """Ray tasks as ``concurrent.futures`` futures; each task asks Ray for ``num_gpus``."""
+
+    def __init__(self, address: str, num_gpus: float) -> None:
+        import ray
+
+        ray.init(address=address or None, ignore_reinit_error=True, log_to_driver=False)
+        self._ray = ray
+        self._num_gpus = num_gpus
+        self._remote: dict[Any, Any] = {}
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        if fn not in self._remote:
+            self._remote[fn] = self._ray.remote(num_gpus=self._num_gpus)(fn)
+        return self._remote[fn].remote(*args, **kwargs).future()
+
+
+def make_executor(
+    backend: str,
+    workers: int,
+    address: str = "",
+    *,
+    log_path: str | None = None,
+    preload_keras: bool = False,
+    memory_growth_mb: int = 1024,
+    num_gpus: float = 0,
+) -> Executor:
+    """An executor for ``workers`` parallel evaluations on ``backend``.
+
+    For loky, ``log_path`` receives the workers' own output (TensorFlow's start-up lines),
+    ``preload_keras`` imports Keras once per worker before its first genome, and a worker
+    whose memory grows ``memory_growth_mb`` past that is replaced after its current result.
+    """
+    if backend == "inline":
+        return InlineExecutor()
+    if backend == "loky":
+        from joblib.externals.loky import get_reusable_executor
+
+        return get_reusable_executor(
+            max_workers=workers,
+            timeout=600,
+            env=worker_env(workers),
+            initializer=init_loky_worker,
+            initargs=(log_path, preload_keras, memory_growth_mb),
+        )
+    if backend == "dask":
+        from distributed import Client
+
+        if not address:
+            raise ValueError("the dask backend needs a scheduler address (--address HOST:PORT)")
+        return Client(address).get_executor()
+    if backend == "ray":
+        try:
+            return RayExecutor(address, num_gpus)
+        except ImportError:
+            raise ValueError("the ray backend needs ray: pip install 'ray[default]'") from None
+    raise ValueError(f"unknown backend '{backend}' (known: {', '.join(BACKENDS)})")

@@ -1,0 +1,103 @@
+"""Genome -> trained Keras model -> metrics. Runs inside worker processes only.
+
+Each worker process loads its dataset once (``_splits``) and keeps it for its life.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evolve.datasets import DataSpec, Splits, prepare
+from genomes import cnn
+
+_CACHE: dict[DataSpec, Splits] = {}
+
+
+class TrainingFailed(RuntimeError):
+    """The genome trained but produced no usable model (a NaN loss, say)."""
+
+
+def splits(spec: DataSpec) -> Splits:
+    """The prepared dataset, loaded once per process."""
+    if spec not in _CACHE:
+        _CACHE.clear()
+        _CACHE[spec] = prepare(spec)
+    return _CACHE[spec]
+
+
+@dataclass(frozen=True)
+class KerasProblem:
+    """The fitness of a CNN genome: validation accuracy after training with early stopping.
+
+    Picklable and small: workers receive it with each genome and keep the data they load.
+    ``model_dir``, when set, receives each trained model as ``<genome id>.keras``.
+    """
+
+    data: DataSpec
+    epochs: int = 10
+    batch_size: int = 32
+    patience: int = 3
+    optimizer: str = "adam"
+    model_dir: str | None = None
+
+    def __call__(self, genes: dict[str, Any], seed: int, genome_id: str = "") -> dict[str, Any]:
+        import keras
+
+        data = splits(self.data)
+        started = time.perf_counter()
+        keras.utils.set_random_seed(seed)
+        model = cnn.build_model(genes, data.input_shape, data.num_classes, seed, self.optimizer)
+        stop = keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=self.patience, restore_best_weights=True
+        )
+        fit_started = time.perf_counter()
+        history = model.fit(
+            data.x_train,
+            data.y_train,
+            validation_data=(data.x_val, data.y_val),
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            callbacks=[stop, keras.callbacks.TerminateOnNaN()],
+            verbose=0,
+        )
+        val_loss, val_accuracy = model.evaluate(data.x_val, data.y_val, batch_size=256, verbose=0)
+        fit_seconds = time.perf_counter() - fit_started
+        epochs = len(history.history.get("loss", []))
+        losses = history.history.get("loss", [])
+        if not math.isfinite(val_loss) or any(not math.isfinite(v) for v in losses):
+            keras.backend.clear_session()
+            raise TrainingFailed(f"NaN or infinite loss by epoch {epochs}")
+        metrics: dict[str, Any] = {
+            "val_accuracy": float(val_accuracy),
+            "val_loss": float(val_loss),
+            "params": int(model.count_params()),
+            "epochs": epochs,
+            "fit_seconds": round(fit_seconds, 4),
+        }
+        if self.model_dir and genome_id:
+            path = Path(self.model_dir) / f"{genome_id}.keras"
+            model.save(path)
+            metrics["model_path"] = str(path)
+        keras.backend.clear_session()
+        metrics["train_seconds"] = round(time.perf_counter() - started, 4)
+        return metrics
+
+
+def describe_data(spec: DataSpec) -> dict[str, Any]:
+    """Shapes and sizes of the prepared dataset (loads it into this worker's cache)."""
+    return splits(spec).describe()
+
+
+def test_metrics(spec: DataSpec, model_path: str) -> dict[str, float]:
+    """Accuracy and loss of a saved model on the test split: for the final report only."""
+    import keras
+
+    data = splits(spec)
+    model = keras.saving.load_model(model_path, safe_mode=True)
+    loss, accuracy = model.evaluate(data.x_test, data.y_test, batch_size=256, verbose=0)
+    keras.backend.clear_session()
+    return {"test_accuracy": float(accuracy), "test_loss": float(loss)}

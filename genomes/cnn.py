@@ -1,0 +1,101 @@
+"""The convolutional network family: which genes it reads, and genome -> compiled Keras model.
+
+Keras is imported inside ``build_model`` only, so this module stays importable (and the
+canonical rule usable) in a process that never loads TensorFlow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from genomes.genes import Allele, GeneError
+
+DEFAULTS: dict[str, Allele] = {
+    "layers": 2,
+    "filters": 32,
+    "kernel_size": 3,
+    "dropout": 0.0,
+    "learning_rate": 1e-3,
+    "residual": False,
+}
+"""The genes this family understands, and the value used when the space omits one."""
+
+OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw", "nadam")
+
+
+def check_gene_names(names: Iterable[str]) -> None:
+    """Raise a clear error for a gene this family does not understand."""
+    for name in names:
+        if name not in DEFAULTS:
+            raise GeneError(
+                f"unknown gene '{name}' for the cnn model (known: {', '.join(DEFAULTS)})"
+            )
+
+
+def canonical(genes: dict[str, Allele]) -> dict[str, Allele]:
+    """Equivalent networks get the same alleles: skips need at least two conv blocks."""
+    if "residual" in genes and int(genes.get("layers", DEFAULTS["layers"])) < 2:
+        genes["residual"] = False
+    return genes
+
+
+def resolved(genes: Mapping[str, Any]) -> dict[str, Any]:
+    """The genome's alleles with defaults filled in for genes the space does not evolve."""
+    return {**DEFAULTS, **genes}
+
+
+def build_model(
+    genes: Mapping[str, Any],
+    input_shape: tuple[int, ...],
+    num_classes: int,
+    seed: int,
+    optimizer: str = "adam",
+) -> Any:
+    """A compiled Keras model for images of ``input_shape`` (H, W, C) and ``num_classes``.
+
+    ``layers`` conv blocks of ``filters`` x ``kernel_size`` (same padding, ReLU); with
+    ``residual`` every block after the first adds its input back (through a 1x1 projection when
+    the channel counts differ). Blocks halve the image with max-pooling while it is at least 8
+    pixels wide. A dropout of ``dropout`` precedes the softmax classifier. Every initializer and
+    dropout layer gets an explicit seed derived from ``seed``, so runs repeat on any backend.
+    """
+    import keras
+    from keras import layers
+
+    g = resolved(genes)
+    seeds = iter(range(seed * 1000 + 1, seed * 1000 + 1000))
+
+    def init() -> Any:
+        return keras.initializers.GlorotUniform(seed=next(seeds))
+
+    inputs = keras.Input(shape=tuple(input_shape))
+    x = inputs
+    for block in range(int(g["layers"])):
+        y = layers.Conv2D(
+            int(g["filters"]),
+            int(g["kernel_size"]),
+            padding="same",
+            activation="relu",
+            kernel_initializer=init(),
+            name=f"conv{block}",
+        )(x)
+        if g["residual"] and block > 0:
+            if x.shape[-1] != y.shape[-1]:
+                x = layers.Conv2D(y.shape[-1], 1, kernel_initializer=init(), name=f"proj{block}")(x)
+            y = layers.Add(name=f"skip{block}")([x, y])
+        x = y
+        if min(x.shape[1], x.shape[2]) >= 8:
+            x = layers.MaxPooling2D(2, name=f"pool{block}")(x)
+    x = layers.Flatten()(x)
+    if float(g["dropout"]) > 0:
+        x = layers.Dropout(float(g["dropout"]), seed=next(seeds))(x)
+    outputs = layers.Dense(num_classes, activation="softmax", kernel_initializer=init())(x)
+    model = keras.Model(inputs, outputs, name="genome")
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer '{optimizer}' (known: {', '.join(OPTIMIZERS)})")
+    opt = keras.optimizers.get(
+        {"class_name": optimizer, "config": {"learning_rate": float(g["learning_rate"])}}
+    )
+    model.compile(optimizer=opt, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model

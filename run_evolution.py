@@ -1,0 +1,9 @@
+#!/usr/bin/env python
+"""Evolve Keras networks: ``python run_evolution.py --help``."""
+
+import sys
+
+from evolve.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
