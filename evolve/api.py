@@ -11,6 +11,8 @@ from evolve.progress import Progress
 from evolve.run import Outcome, Record, Runner
 from evolve.store import RunDir
 from evolve.strategies import make_strategy
+from evolve.training import KerasProblem
+from evolve.worker import WorkerSettings
 from genomes.space import SearchSpace
 
 
@@ -46,10 +48,15 @@ def optimize(
     if not isinstance(space, SearchSpace):
         space = SearchSpace.from_config(space)
     proposer = make_strategy(strategy, space, direction, seed, budget=budget, **search)
-    executor = make_executor(backend or ("inline" if workers <= 1 else "loky"), workers, address)
     run = RunDir(out) if out is not None else None
     if run is not None:
         run.create()
+    settings = WorkerSettings(
+        log_path=str(run.workers_log) if run is not None else None,
+        preload_keras=isinstance(fitness, KerasProblem),
+    )
+    kind = backend or ("inline" if workers <= 1 else "loky")
+    executor = make_executor(kind, workers, address, settings)
     total = budget or proposer.expected()
     bar = Progress(total, enabled=progress, direction=direction)
 

@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from evolve import config as configuration
+from evolve import gpus
 from evolve.config import ConfigError
 from evolve.datasets import KERAS_DATASETS, DatasetError, DataSpec, prepare
-from evolve.executors import auto_workers, make_executor
+from evolve.executors import auto_workers, cluster_workers, make_executor
 from evolve.run import Outcome
 from evolve.store import ModelKeeper, RunDir, RunDirError
+from evolve.worker import WorkerSettings
 from genomes.genes import GeneError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +39,10 @@ OVERRIDES = {
     "workers": ("run.workers", int, "parallel evaluations (0: automatic)"),
     "backend": ("run.backend", str, "loky (this machine), dask or ray (a cluster)"),
     "address": ("run.address", str, "scheduler address for --backend dask or ray"),
+    "scheduler": ("run.address", str, "dask scheduler address, HOST:PORT (same as --address)"),
+    "gpus": ("run.gpus", str, "auto (every visible GPU), none, or ids like 0,1: one worker each"),
+    "workers_per_gpu": ("run.workers_per_gpu", int, "workers sharing each GPU (default 1)"),
+    "timeout": ("run.timeout", float, "seconds one evaluation may run (0: no limit)"),
     "name": ("run.name", str, "run name: the folder under results/"),
 }
 
@@ -65,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--out", type=Path, help="run directory (default: results/<run name>)")
     for flag, (_, kind, text) in OVERRIDES.items():
-        run.add_argument(f"--{flag}", type=kind, help=text)
+        run.add_argument(f"--{flag.replace('_', '-')}", dest=flag, type=kind, help=text)
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -107,8 +113,6 @@ def run_command(args: argparse.Namespace) -> int:
             Path(cfg.data.dataset).stem if cfg.data.dataset.endswith(".npz") else cfg.data.dataset
         )
         cfg.run.name = f"{cfg.search.strategy}-{dataset}-{stamp}"
-    if cfg.run.workers == 0:
-        cfg.run.workers = 1 if cfg.run.backend == "inline" else auto_workers()
     run = RunDir(args.out or ROOT / "results" / cfg.run.name)
     if run.history.exists() or run.config.exists():
         raise UsageError(f"{run.path} already holds a run; choose another --out or --name")
@@ -116,17 +120,20 @@ def run_command(args: argparse.Namespace) -> int:
         cfg.data.dataset, cfg.data.validation_split, cfg.data.test_split, cfg.data.split_seed
     )
     data = None if spec.name in KERAS_DATASETS else prepare(spec).describe()
+    placement = _placement(cfg)
+    settings = WorkerSettings(
+        log_path=str(run.workers_log),
+        preload_keras=True,
+        lock_dir=str(run.path / ".gpu-slots"),
+        slots=placement.slots,
+        hide_gpus=placement.hide_gpus,
+        max_evals=cfg.run.max_evals_per_worker,
+        max_rss_mb=cfg.run.max_worker_rss_mb,
+    )
     run.create()
     try:
         try:
-            executor = make_executor(
-                cfg.run.backend,
-                cfg.run.workers,
-                cfg.run.address,
-                log_path=str(run.workers_log),
-                preload_keras=True,
-                memory_growth_mb=cfg.run.memory_growth_mb,
-            )
+            executor = make_executor(cfg.run.backend, cfg.run.workers, cfg.run.address, settings)
         except (ValueError, OSError) as exc:
             raise UsageError(str(exc)) from None
         data = data or _describe(executor, spec)
@@ -134,15 +141,40 @@ def run_command(args: argparse.Namespace) -> int:
         run.discard_if_unused()
         raise
     run.write_config(cfg.to_toml())
+
+    def renew() -> Any:
+        return make_executor(cfg.run.backend, cfg.run.workers, cfg.run.address, settings)
+
     quiet = args.quiet
     log = (lambda line: None) if quiet else (lambda line: print(line, file=sys.stderr))
+    devices = f" on GPUs {','.join(sorted(set(placement.slots)))}" if placement.slots else ""
     log(
         f"run {run.path}: {cfg.search.strategy} on {cfg.data.dataset} "
         f"({data['train']} train / {data['validation']} validation / {data['test']} test, "
-        f"{data['num_classes']} classes), {cfg.run.workers} worker(s)"
+        f"{data['num_classes']} classes), {cfg.run.workers} worker(s){devices}"
     )
-    outcome = evolve_cnn(cfg, spec, run, executor, progress=not quiet)
-    return report(outcome, cfg, spec, run, executor)
+    outcome = evolve_cnn(cfg, spec, run, executor, renew, progress=not quiet)
+    return report(outcome, cfg, spec, run, renew())
+
+
+def _placement(cfg: configuration.Config) -> gpus.Placement:
+    """Resolve the worker count and GPU slots; the config records the resolved workers."""
+    if cfg.run.backend == "inline":
+        cfg.run.workers = 1
+        return gpus.Placement(1, ())
+    if cfg.run.backend != "loky":  # a cluster places work on its own resources
+        try:
+            cfg.run.workers = cfg.run.workers or cluster_workers(cfg.run.backend, cfg.run.address)
+        except (ValueError, OSError) as exc:
+            raise UsageError(f"cannot reach the {cfg.run.backend} cluster: {exc}") from None
+        return gpus.Placement(cfg.run.workers, ())
+    try:
+        found = gpus.parse(cfg.run.gpus)
+        placement = gpus.plan(found, cfg.run.workers_per_gpu, cfg.run.workers, auto_workers())
+    except gpus.GpuError as exc:
+        raise UsageError(str(exc)) from None
+    cfg.run.workers = placement.workers
+    return placement
 
 
 def _describe(executor: Any, spec: DataSpec) -> dict[str, Any]:
@@ -157,7 +189,12 @@ def _describe(executor: Any, spec: DataSpec) -> dict[str, Any]:
 
 
 def evolve_cnn(
-    cfg: configuration.Config, spec: DataSpec, run: RunDir, executor: Any, progress: bool
+    cfg: configuration.Config,
+    spec: DataSpec,
+    run: RunDir,
+    executor: Any,
+    renew: Any,
+    progress: bool,
 ) -> Outcome:
     """Run the configured search with Keras training as the fitness."""
     from evolve.executors import InlineExecutor
@@ -181,6 +218,7 @@ def evolve_cnn(
         patience=cfg.training.patience,
         optimizer=cfg.training.optimizer,
         model_dir=str(run.models.resolve()),
+        timeout=cfg.run.timeout,
     )
     keeper = ModelKeeper(run, cfg.run.keep_models, s.direction)
     bar = Progress(s.budget or strategy.expected(), enabled=progress, direction=s.direction)
@@ -200,6 +238,11 @@ def evolve_cnn(
         objective=s.objective,
         budget=s.budget,
         ordered=s.ordered,
+        timeout=cfg.run.timeout,
+        retries_on_death=cfg.run.retries_on_death,
+        retries_on_failure=cfg.run.retries_on_failure,
+        max_failure_share=cfg.run.max_failure_share,
+        renew=renew,
         on_record=on_record,
     )
     try:
@@ -249,6 +292,9 @@ def report(
     counts = f"{outcome.trained} trained, {outcome.cached} cached, {outcome.failed} failed"
     print(f"  {len(outcome.records)} evaluations ({counts}); stopped: {outcome.stop_reason}")
     print(f"  results: {run.path}")
+    if outcome.aborted:
+        print(f"error: {outcome.stop_reason}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -32,8 +32,21 @@ class RunSection:
     """Scheduler address for dask or ray."""
     keep_models: int = 3
     """Trained models kept on disk: the top-k by fitness."""
-    memory_growth_mb: int = 1024
-    """loky: a worker whose memory grows this much past its start is replaced (0: never)."""
+    gpus: str = "auto"
+    """auto (every visible GPU), none (CPU only), or GPU ids like "0,1"."""
+    workers_per_gpu: int = 1
+    timeout: float = 0.0
+    """Seconds one evaluation may run before it is stopped and recorded as a timeout (0: none)."""
+    retries_on_death: int = 1
+    """Runs again, alone, of an evaluation whose worker process died."""
+    retries_on_failure: int = 0
+    """Runs again of an evaluation that raised (failures are usually deterministic)."""
+    max_failure_share: float = 0.5
+    """Stop the run when more than this share of evaluations failed (after 10)."""
+    max_evals_per_worker: int = 0
+    """loky: replace a worker after this many evaluations (0: never)."""
+    max_worker_rss_mb: int = 3072
+    """loky: replace a worker once its resident memory passes this (0: never)."""
 
 
 @dataclass
@@ -170,7 +183,13 @@ def _check(cfg: Config) -> None:
         (t.patience >= 0, "training.patience must be 0 or more"),
         (cfg.run.workers >= 0, "run.workers must be 0 (automatic) or more"),
         (cfg.run.keep_models >= 1, "run.keep_models must be at least 1"),
-        (cfg.run.memory_growth_mb >= 0, "run.memory_growth_mb must be 0 or more"),
+        (cfg.run.workers_per_gpu >= 1, "run.workers_per_gpu must be at least 1"),
+        (cfg.run.timeout >= 0, "run.timeout must be 0 (none) or more seconds"),
+        (cfg.run.retries_on_death >= 0, "run.retries_on_death must be 0 or more"),
+        (cfg.run.retries_on_failure >= 0, "run.retries_on_failure must be 0 or more"),
+        (0 < cfg.run.max_failure_share <= 1, "run.max_failure_share must be in (0, 1]"),
+        (cfg.run.max_evals_per_worker >= 0, "run.max_evals_per_worker must be 0 or more"),
+        (cfg.run.max_worker_rss_mb >= 0, "run.max_worker_rss_mb must be 0 or more"),
     ]
     for ok, message in rules:
         if not ok:

@@ -8,11 +8,12 @@ is a dask.distributed cluster (``Client.get_executor``), ``ray`` uses Ray tasks'
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any
 
-from evolve.worker import QUIET_ENV, init_loky_worker
+from evolve.worker import QUIET_ENV, WorkerSettings, init_loky_worker
 
 BACKENDS = ("loky", "dask", "ray", "inline")
 
@@ -66,39 +67,72 @@ def make_executor(
     backend: str,
     workers: int,
     address: str = "",
-    *,
-    log_path: str | None = None,
-    preload_keras: bool = False,
-    memory_growth_mb: int = 1024,
-    num_gpus: float = 0,
+    settings: WorkerSettings | None = None,
 ) -> Executor:
     """An executor for ``workers`` parallel evaluations on ``backend``.
 
-    For loky, ``log_path`` receives the workers' own output (TensorFlow's start-up lines),
-    ``preload_keras`` imports Keras once per worker before its first genome, and a worker
-    whose memory grows ``memory_growth_mb`` past that is replaced after its current result.
+    For loky, ``settings`` say how each worker process starts (its log file, its GPU, Keras
+    imported up front) and when it is recycled. Calling this again after a worker died returns
+    a fresh pool with the same settings.
     """
     if backend == "inline":
         return InlineExecutor()
     if backend == "loky":
         from joblib.externals.loky import get_reusable_executor
 
+        # loky warns when a worker leaves with work queued; recycling workers is our intent.
+        warnings.filterwarnings("ignore", message="A worker stopped while some jobs")
+
         return get_reusable_executor(
             max_workers=workers,
             timeout=600,
             env=worker_env(workers),
             initializer=init_loky_worker,
-            initargs=(log_path, preload_keras, memory_growth_mb),
+            initargs=(settings or WorkerSettings(),),
         )
     if backend == "dask":
         from distributed import Client
 
         if not address:
-            raise ValueError("the dask backend needs a scheduler address (--address HOST:PORT)")
+            raise ValueError("the dask backend needs a scheduler address (--scheduler HOST:PORT)")
         return Client(address).get_executor()
     if backend == "ray":
         try:
-            return RayExecutor(address, num_gpus)
+            return RayExecutor(address, num_gpus=1.0 if settings and settings.slots else 0.0)
         except ImportError:
             raise ValueError("the ray backend needs ray: pip install 'ray[default]'") from None
     raise ValueError(f"unknown backend '{backend}' (known: {', '.join(BACKENDS)})")
+
+
+def cluster_workers(backend: str, address: str) -> int:
+    """Evaluations a cluster runs at once: its worker threads (dask) or GPUs, else CPUs (ray)."""
+    if backend == "dask":
+        from distributed import Client
+
+        if not address:
+            raise ValueError("the dask backend needs a scheduler address (--scheduler HOST:PORT)")
+        return max(1, sum(Client(address).nthreads().values()))
+    if backend == "ray":
+        import ray
+
+        ray.init(address=address or None, ignore_reinit_error=True, log_to_driver=False)
+        resources = ray.cluster_resources()
+        return max(1, int(resources.get("GPU", 0) or resources.get("CPU", 1)))
+    return auto_workers()
+
+
+WORKER_DEATHS = frozenset(
+    {
+        "TerminatedWorkerError",
+        "BrokenProcessPool",
+        "BrokenExecutor",
+        "KilledWorker",
+        "WorkerCrashedError",
+        "ShutdownExecutorError",
+    }
+)
+
+
+def is_worker_death(exc: BaseException) -> bool:
+    """Whether an executor's error means the worker process died (not that the task raised)."""
+    return any(cls.__name__ in WORKER_DEATHS for cls in type(exc).__mro__)

@@ -10,12 +10,16 @@ from typing import Any
 
 import numpy as np
 
+from evolve.executors import is_worker_death
 from evolve.strategies.base import DONE, WAIT, Signal, Strategy, score
 from evolve.worker import one_line, run_trial
 from genomes.genome import Genome
 
 Record = dict[str, Any]
 """One line of ``history.jsonl``: a finished evaluation (trained, failed or from the cache)."""
+
+SUCCESS = ("ok", "cached")
+"""Statuses with a fitness; the others (failed, timeout, died) score worst."""
 
 
 def trial_seed(run_seed: int, index: int) -> int:
@@ -38,6 +42,8 @@ class Outcome:
     records: list[Record]
     stop_reason: str
     direction: str
+    aborted: bool = False
+    """True when the run stopped because too many evaluations failed."""
     trained: int = 0
     cached: int = 0
     failed: int = 0
@@ -46,7 +52,7 @@ class Outcome:
 
 def best_record(records: list[Record], direction: str) -> Record | None:
     """The record of best fitness (earliest on ties); ``None`` if every evaluation failed."""
-    ok = [r for r in records if r["status"] in ("ok", "cached") and r["fitness"] is not None]
+    ok = [r for r in records if r["status"] in SUCCESS and r["fitness"] is not None]
     if not ok:
         return None
     return max(ok, key=lambda r: (score(r["fitness"], direction), -r["index"]))
@@ -56,6 +62,14 @@ class Runner:
     """Runs a strategy against a fitness on an executor.
 
     ``target`` stops the run once a fitness at least that good is found.
+
+    Failures never stop the run by themselves. An evaluation that raises is recorded as
+    ``failed`` (retried ``retries_on_failure`` times); one past ``timeout`` seconds as
+    ``timeout``. When a worker process dies, every evaluation in flight on that pool fails
+    with it; each is run again ``retries_on_death`` times, *alone*, so that the genome that
+    kills its worker is told apart from the others (recorded as ``died``), on a fresh pool
+    from ``renew``. More than ``max_failure_share`` of failures (after at least 10
+    evaluations) stops the run with a clear reason instead of burning GPU hours.
 
     ``ordered=True`` tells results in the order they were asked, each ask seeing exactly the
     results of the genomes asked ``workers`` places before it: the run then repeats exactly
@@ -75,6 +89,11 @@ class Runner:
         budget: int = 0,
         ordered: bool = False,
         target: float | None = None,
+        timeout: float = 0.0,
+        retries_on_death: int = 1,
+        retries_on_failure: int = 0,
+        max_failure_share: float = 0.5,
+        renew: Callable[[], Executor] | None = None,
         on_record: Callable[[Record], None] | None = None,
         on_trial: Callable[[Trial], None] | None = None,
     ) -> None:
@@ -88,6 +107,17 @@ class Runner:
         self.ordered = ordered
         self.target = target
         self.reached = False
+        self.timeout = timeout
+        self.retries_on_death = retries_on_death
+        self.retries_on_failure = retries_on_failure
+        self.max_failure_share = max_failure_share
+        self.renew = renew
+        self.attempts: dict[int, int] = {}
+        self.submitted_at: dict[Future, float] = {}
+        self.suspects: list[Trial] = []
+        """Trials whose worker died: each runs again alone."""
+        self.failures = 0
+        self.aborted = False
         self.on_record = on_record or (lambda record: None)
         self.on_trial = on_trial or (lambda trial: None)
         self.records: list[Record] = []
@@ -105,11 +135,15 @@ class Runner:
     def run(self) -> Outcome:
         done = False
         while True:
-            if not done:
+            if self.suspects and not self.in_flight:
+                self._submit(self.suspects.pop(0))
+            elif not done and not self.suspects:
                 done = self._fill()
-            if done and not self.in_flight and not self._pending_dupes():
-                break
             if not self.in_flight:
+                if self.suspects:
+                    continue
+                if done:
+                    break
                 if self.buffer:
                     self._tell_ready(force=True)
                     continue
@@ -127,6 +161,8 @@ class Runner:
                 return True
             if self.reached:
                 self.stop_reason = f"target fitness {self.target} reached"
+                return True
+            if self.aborted:
                 return True
             if self.ordered:
                 self._tell_through(self.next_index - self.workers)
@@ -158,34 +194,64 @@ class Runner:
             self.duplicates[genome.id].append(trial)
         else:
             self.duplicates[genome.id] = []
-            future = self.executor.submit(
-                run_trial, self.fitness, dict(genome.genes), trial.seed, genome.id, self.objective
-            )
-            self.in_flight[future] = trial
+            self._submit(trial)
             self.trained += 1
+
+    def _submit(self, trial: Trial) -> None:
+        self.attempts[trial.index] = self.attempts.get(trial.index, 0) + 1
+        hard = self.timeout * 1.25 + 2 if self.timeout else 0.0
+        g = trial.genome
+        future = self.executor.submit(
+            run_trial, self.fitness, dict(g.genes), trial.seed, g.id, self.objective, hard
+        )
+        self.in_flight[future] = trial
+        self.submitted_at[future] = time.monotonic()
 
     def _collect(self) -> None:
         """Wait for at least one evaluation to finish and record what finished."""
         finished, _ = wait(list(self.in_flight), return_when=FIRST_COMPLETED)
+        broken = False
         for future in sorted(finished, key=lambda f: self.in_flight[f].index):
             trial = self.in_flight.pop(future)
+            elapsed = time.monotonic() - self.submitted_at.pop(future)
             try:
                 result = future.result()
             except Exception as exc:
-                result = {
-                    "status": "failed",
-                    "fitness": None,
-                    "metrics": {},
-                    "reason": f"worker failed: {one_line(exc)}",
-                }
+                result = self._lost(trial, exc, elapsed)
+                broken |= is_worker_death(exc)
+                if result is None:
+                    continue
+            if (
+                result["status"] == "failed"
+                and self.attempts[trial.index] <= self.retries_on_failure
+            ):
+                self._submit(trial)
+                continue
             record = self._record(trial, result)
             self.cache[trial.genome.id] = record
             self._finish(trial, record)
             for twin in self.duplicates.pop(trial.genome.id, []):
                 self._finish(twin, self._cached(twin, record))
+        if broken and self.renew is not None:
+            self.executor = self.renew()
+
+    def _lost(self, trial: Trial, exc: BaseException, elapsed: float) -> dict[str, Any] | None:
+        """The result of an evaluation whose worker failed; None when it will run again."""
+        if not is_worker_death(exc):
+            return _failure("failed", f"worker failed: {one_line(exc)}")
+        if self.timeout and elapsed >= self.timeout:
+            return _failure("timeout", f"ran past the {self.timeout:g} s timeout; worker replaced")
+        if self.attempts[trial.index] <= self.retries_on_death:
+            self.suspects.append(trial)
+            return None
+        tries = self.attempts[trial.index]
+        return _failure(
+            "died", f"its worker process died ({tries} of {tries} tries): {one_line(exc)}"
+        )
 
     def _finish(self, trial: Trial, record: Record) -> None:
         self.records.append(record)
+        self._count_failure(record)
         if self.target is not None and record["status"] != "failed":
             goal = score(self.target, self.strategy.direction)
             self.reached |= score(record["fitness"], self.strategy.direction) >= goal
@@ -218,9 +284,20 @@ class Runner:
                 raise RuntimeError(f"result {self.next_tell} is neither in flight nor finished")
 
     def _tell(self, trial: Trial, record: Record) -> None:
-        self.strategy.tell(
-            trial.genome, record["fitness"] if record["status"] != "failed" else None
-        )
+        fitness = record["fitness"] if record["status"] in SUCCESS else None
+        self.strategy.tell(trial.genome, fitness)
+
+    def _count_failure(self, record: Record) -> None:
+        if record["status"] in SUCCESS:
+            return
+        self.failures += 1
+        done = len(self.records)
+        if done >= 10 and self.failures / done > self.max_failure_share and not self.aborted:
+            self.aborted = True
+            self.stop_reason = (
+                f"stopped early: {self.failures} of {done} evaluations failed (more than "
+                f"{self.max_failure_share:.0%}); their reasons are in the history"
+            )
 
     def _pending_dupes(self) -> bool:
         return any(self.duplicates.values())
@@ -245,12 +322,15 @@ class Runner:
             "pid": result.get("pid"),
             "host": result.get("host"),
             "cuda_visible_devices": result.get("cuda_visible_devices"),
+            "rss_mb": result.get("rss_mb"),
+            "started": result.get("started"),
             "time": time.time(),
+            "attempts": self.attempts.get(trial.index, 0),
         }
 
     def _cached(self, trial: Trial, original: Record) -> Record:
         record = self._record(trial, {**original, "seconds": 0.0})
-        record["status"] = "cached" if original["status"] == "ok" else "failed"
+        record["status"] = "cached" if original["status"] == "ok" else original["status"]
         record["cached_from"] = original["index"]
         return record
 
@@ -260,8 +340,13 @@ class Runner:
             records=self.records,
             stop_reason=self.stop_reason,
             direction=direction,
+            aborted=self.aborted,
             trained=self.trained,
             cached=sum(r.get("cached_from") is not None for r in self.records),
-            failed=sum(r["status"] == "failed" for r in self.records),
+            failed=sum(r["status"] not in SUCCESS for r in self.records),
             best=best_record(self.records, direction),
         )
+
+
+def _failure(status: str, reason: str) -> dict[str, Any]:
+    return {"status": status, "fitness": None, "metrics": {}, "reason": reason}

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from evolve.datasets import DataSpec, Splits, prepare
+from evolve.worker import EvaluationTimeout
 from genomes import cnn
 
 _CACHE: dict[DataSpec, Splits] = {}
@@ -43,6 +44,8 @@ class KerasProblem:
     patience: int = 3
     optimizer: str = "adam"
     model_dir: str | None = None
+    timeout: float = 0.0
+    """Stop training after this many seconds and report a timeout (0: no limit)."""
 
     def __call__(self, genes: dict[str, Any], seed: int, genome_id: str = "") -> dict[str, Any]:
         import keras
@@ -54,6 +57,10 @@ class KerasProblem:
         stop = keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=self.patience, restore_best_weights=True
         )
+        callbacks = [stop, keras.callbacks.TerminateOnNaN()]
+        limit = _time_limit(keras, self.timeout - (time.perf_counter() - started))
+        if self.timeout:
+            callbacks.append(limit)
         fit_started = time.perf_counter()
         history = model.fit(
             data.x_train,
@@ -61,9 +68,12 @@ class KerasProblem:
             validation_data=(data.x_val, data.y_val),
             epochs=self.epochs,
             batch_size=self.batch_size,
-            callbacks=[stop, keras.callbacks.TerminateOnNaN()],
+            callbacks=callbacks,
             verbose=0,
         )
+        if self.timeout and limit.expired:
+            keras.backend.clear_session()
+            raise EvaluationTimeout(f"training ran past the {self.timeout:g} s timeout")
         val_loss, val_accuracy = model.evaluate(data.x_val, data.y_val, batch_size=256, verbose=0)
         fit_seconds = time.perf_counter() - fit_started
         epochs = len(history.history.get("loss", []))
@@ -85,6 +95,23 @@ class KerasProblem:
         keras.backend.clear_session()
         metrics["train_seconds"] = round(time.perf_counter() - started, 4)
         return metrics
+
+
+def _time_limit(keras: Any, seconds: float) -> Any:
+    """A callback that stops training once ``seconds`` have passed."""
+
+    class TimeLimit(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.deadline = time.monotonic() + seconds
+            self.expired = False
+
+        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+            if time.monotonic() > self.deadline:
+                self.expired = True
+                self.model.stop_training = True
+
+    return TimeLimit()
 
 
 def describe_data(spec: DataSpec) -> dict[str, Any]:

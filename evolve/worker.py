@@ -10,9 +10,11 @@ import inspect
 import math
 import os
 import socket
+import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 QUIET_ENV = {
@@ -53,20 +55,33 @@ def call_fitness(
     return fitness(genes, **kwargs)
 
 
+class EvaluationTimeout(TimeoutError):
+    """The evaluation ran past its time limit."""
+
+
 def run_trial(
     fitness: Callable[..., Any],
     genes: Mapping[str, Any],
     seed: int,
     genome_id: str,
     objective: str,
+    hard_timeout: float = 0.0,
 ) -> dict[str, Any]:
     """Evaluate one genome; never raises for a failure of the genome itself.
 
-    Returns ``status`` ("ok" or "failed"), ``fitness``, ``metrics``, ``reason`` and where it
-    ran. A fitness that returns a number is recorded as ``{"fitness": number}``.
+    Returns ``status`` ("ok", "failed" or "timeout"), ``fitness``, ``metrics``, ``reason`` and
+    where it ran. A fitness that returns a number is recorded as ``{"fitness": number}``. In a
+    loky worker, ``hard_timeout`` arms a watchdog that ends the process if the evaluation hangs
+    past it (the run loop records the timeout and starts a fresh worker).
     """
     quiet_process()
     started = time.perf_counter()
+    began = time.time()
+    watchdog = None
+    if hard_timeout > 0 and _SETTINGS is not None:
+        watchdog = threading.Timer(hard_timeout, _expire, (hard_timeout,))
+        watchdog.daemon = True
+        watchdog.start()
     where = {
         "pid": os.getpid(),
         "host": socket.gethostname(),
@@ -81,17 +96,25 @@ def run_trial(
         if not math.isfinite(value):
             raise ValueError(f"{objective} is {value}")
         status, reason = "ok", ""
-    except Exception as exc:
-        metrics, value, status = {}, None, "failed"
+    except Exception as exc:  # a failing genome is a result, not a crash
+        metrics, value = {}, None
+        status = "timeout" if isinstance(exc, EvaluationTimeout) else "failed"
         reason = one_line(exc)
         if os.environ.get("EVOLVE_DEBUG"):
             traceback.print_exc()
+    finally:
+        if watchdog is not None:
+            watchdog.cancel()
+    rss = rss_mb()
+    _recycle_if_due(rss)
     return {
         "status": status,
         "fitness": value,
         "metrics": metrics,
         "reason": reason,
         "seconds": round(time.perf_counter() - started, 4),
+        "started": began,
+        "rss_mb": round(rss, 1),
         **where,
     }
 
@@ -102,24 +125,77 @@ def quiet_process() -> None:
         os.environ.setdefault(key, value)
 
 
-def init_loky_worker(log_path: str | None, preload_keras: bool, memory_growth_mb: int) -> None:
-    """Initializer of each loky worker process, run once before its first evaluation.
+@dataclass(frozen=True)
+class WorkerSettings:
+    """How each loky worker process starts and when it is recycled."""
 
-    Sends the process's stdout and stderr (TensorFlow's C++ logging writes straight to file
-    descriptor 2) to ``log_path``; imports Keras once, so that loky's memory guard measures its
-    baseline with the backend loaded; and sets that guard to recycle the worker, cleanly and
-    after the result in hand was sent, once its memory grows ``memory_growth_mb`` past the
-    baseline.
-    """
+    log_path: str | None = None
+    """The worker's stdout and stderr (TensorFlow's C++ logging writes to descriptor 2)."""
+    preload_keras: bool = False
+    """Import Keras once at start, not inside the first genome's timing."""
+    lock_dir: str | None = None
+    slots: tuple[str, ...] = ()
+    """GPU ids to claim one of (see evolve.gpus); empty for CPU workers."""
+    hide_gpus: bool = False
+    max_evals: int = 0
+    """Recycle the worker after this many evaluations (0: never)."""
+    max_rss_mb: int = 0
+    """Recycle the worker once its resident memory passes this (0: never)."""
+
+
+_SETTINGS: WorkerSettings | None = None
+_EVALS = 0
+
+
+def init_loky_worker(settings: WorkerSettings) -> None:
+    """Initializer of each loky worker process, run once before its first evaluation."""
+    global _SETTINGS
     quiet_process()
-    if log_path:
-        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    if settings.log_path:
+        fd = os.open(settings.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         os.dup2(fd, 1)
         os.dup2(fd, 2)
         os.close(fd)
-    if preload_keras:
+    from evolve import gpus
+
+    gpus.pin(settings.lock_dir, settings.slots, settings.hide_gpus)
+    if settings.preload_keras:
         import keras  # noqa: F401
-    if memory_growth_mb > 0:
+    from joblib.externals.loky import process_executor
+
+    # loky's own guard restarts a worker whose memory grew 300 MB past its first task: the
+    # backend's import alone does that. Our limits decide instead (see _recycle_if_due), and
+    # loky checks after every task so that a recycle happens right after the result is sent.
+    process_executor._MAX_MEMORY_LEAK_SIZE = 1 << 62
+    process_executor._MEMORY_LEAK_CHECK_DELAY = 0.0
+    _SETTINGS = settings
+
+
+def rss_mb() -> float:
+    import psutil
+
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def _recycle_if_due(rss: float) -> None:
+    """Ask loky to replace this worker after the current result, when a limit is reached.
+
+    loky exits a worker cleanly (result sent, a new worker started) when its memory check
+    fails; setting the threshold below any possible growth makes that check fail next time.
+    """
+    global _EVALS
+    if _SETTINGS is None:
+        return
+    _EVALS += 1
+    due = (_SETTINGS.max_evals and _SETTINGS.max_evals <= _EVALS) or (
+        _SETTINGS.max_rss_mb and rss >= _SETTINGS.max_rss_mb
+    )
+    if due:
         from joblib.externals.loky import process_executor
 
-        process_executor._MAX_MEMORY_LEAK_SIZE = memory_growth_mb * 2**20
+        process_executor._MAX_MEMORY_LEAK_SIZE = -(1 << 62)
+
+
+def _expire(seconds: float) -> None:
+    print(f"evaluation ran past its {seconds:g} s timeout: stopping this worker", flush=True)
+    os._exit(124)

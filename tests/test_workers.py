@@ -1,0 +1,198 @@
+"""Worker processes: GPU pinning, isolated failures, bounded memory. Real loky processes,
+cheap fitness functions (no TensorFlow)."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+import time
+
+import cloudpickle
+import numpy as np
+import pytest
+
+from evolve import gpus
+from evolve.executors import make_executor
+from evolve.run import Runner
+from evolve.strategies import DONE, Strategy, make_strategy
+from evolve.worker import WorkerSettings
+from genomes import SearchSpace
+
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+class Scripted(Strategy):
+    name = "scripted"
+
+    def __init__(self, space, genes):
+        super().__init__(space)
+        self.todo = [space.genome(g) for g in genes]
+
+    def ask(self):
+        return self.todo.pop(0) if self.todo else DONE
+
+    def tell(self, genome, fitness):
+        pass
+
+
+def slow(genes):
+    time.sleep(0.15)
+    return float(genes["x"])
+
+
+def test_each_worker_is_pinned_to_its_own_gpu_for_life(tmp_path):
+    slots = ("0", "1", "2", "3")
+    settings = WorkerSettings(lock_dir=str(tmp_path / "slots"), slots=slots)
+    space = SearchSpace.from_config({"x": {"type": "int", "min": 0, "max": 99}})
+    strategy = make_strategy("random", space, "maximize", 0, budget=24)
+    executor = make_executor("loky", 4, settings=settings)
+    outcome = Runner(strategy, slow, executor, workers=4).run()
+    records = outcome.records
+    assert len(records) == 24 and os.environ.get("CUDA_VISIBLE_DEVICES") != "0,1,2,3"
+    assert {r["cuda_visible_devices"] for r in records} == set(slots)
+    device_of = {}
+    for r in records:  # one device per process, for its whole life
+        assert (
+            device_of.setdefault(r["pid"], r["cuda_visible_devices"]) == r["cuda_visible_devices"]
+        )
+    overlapping = 0
+    for a in records:
+        for b in records:
+            end_a, end_b = a["started"] + a["seconds"], b["started"] + b["seconds"]
+            if a is not b and a["started"] < end_b and b["started"] < end_a:
+                overlapping += 1
+                assert a["cuda_visible_devices"] != b["cuda_visible_devices"]
+    assert overlapping > 20  # evaluations really ran concurrently
+
+
+def test_gpu_plans():
+    assert gpus.parse("0, 2") == ["0", "2"] and gpus.parse("none") is None
+    with pytest.raises(gpus.GpuError, match="distinct GPU ids"):
+        gpus.parse("0,0")
+    assert gpus.plan(["0", "1"], 2, 0, 8) == gpus.Placement(4, ("0", "0", "1", "1"))
+    assert gpus.plan([], 1, 0, 2) == gpus.Placement(2, ())
+    assert gpus.plan(None, 1, 3, 2) == gpus.Placement(3, (), hide_gpus=True)
+    with pytest.raises(gpus.GpuError, match="3 workers but only 2 GPU slots"):
+        gpus.plan(["0", "1"], 1, 3, 8)
+
+
+def test_auto_detection_follows_cuda_visible_devices(monkeypatch):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,5")
+    assert gpus.parse("auto") == ["3", "5"]
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    assert gpus.parse("auto") == []
+
+
+def misbehave(genes):
+    kind = genes["kind"]
+    time.sleep(0.05)
+    if kind == "raise":
+        raise RuntimeError("bad genome\nsecond line")
+    if kind == "nan":
+        return float("nan")
+    if kind == "oom":
+        return float(np.ones(2**50).sum())  # numpy raises MemoryError without allocating
+    if kind == "timeout":
+        time.sleep(60)
+    if kind == "exit":
+        os._exit(3)
+    if kind == "sigkill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    if kind == "segfault":
+        ctypes.string_at(0)
+    time.sleep(0.3)
+    return float(genes["n"])
+
+
+KINDS = ["ok", "raise", "nan", "oom", "timeout", "exit", "sigkill", "segfault"]
+
+
+def test_every_kind_of_failure_is_recorded_and_the_run_goes_on(tmp_path):
+    space = SearchSpace.from_config({"kind": KINDS, "n": {"type": "int", "min": 0, "max": 20}})
+    script = []
+    for n, kind in enumerate(KINDS[1:]):
+        script += [{"kind": "ok", "n": 2 * n}, {"kind": kind, "n": 2 * n + 1}]
+    script.append({"kind": "ok", "n": 20})
+    executor = make_executor("loky", 2, settings=WorkerSettings(log_path=str(tmp_path / "w.log")))
+
+    def renew():
+        return make_executor("loky", 2, settings=WorkerSettings(log_path=str(tmp_path / "w.log")))
+
+    runner = Runner(
+        Scripted(space, script),
+        misbehave,
+        executor,
+        workers=2,
+        timeout=1.5,
+        max_failure_share=1.0,
+        renew=renew,
+    )
+    outcome = runner.run()
+    by_kind = {r["genes"]["kind"]: r for r in outcome.records if r["genes"]["kind"] != "ok"}
+    oks = [r for r in outcome.records if r["genes"]["kind"] == "ok"]
+    assert len(outcome.records) == len(script)  # nothing lost, nothing twice
+    assert len({r["index"] for r in outcome.records}) == len(script)
+    assert all(r["status"] == "ok" for r in oks), [(r["status"], r["reason"]) for r in oks]
+    assert (
+        by_kind["raise"]["status"] == "failed"
+        and by_kind["raise"]["reason"] == "RuntimeError: bad genome second line"
+    )
+    assert by_kind["nan"]["status"] == "failed" and "fitness is nan" in by_kind["nan"]["reason"]
+    assert by_kind["oom"]["status"] == "failed" and "MemoryError" in by_kind["oom"]["reason"]
+    assert (
+        by_kind["timeout"]["status"] == "timeout"
+        and "1.5 s timeout" in by_kind["timeout"]["reason"]
+    )
+    for kind in ("exit", "sigkill", "segfault"):
+        assert by_kind[kind]["status"] == "died", by_kind[kind]
+        assert by_kind[kind]["attempts"] == 2 and "\n" not in by_kind[kind]["reason"]
+    assert by_kind["raise"]["attempts"] == 1  # no retry after a deterministic failure
+    assert outcome.failed == 7 and outcome.best["genes"] == {"kind": "ok", "n": 20}
+
+
+def always_fails(genes):
+    raise ValueError("broken")
+
+
+def test_too_many_failures_stop_the_run_with_a_clear_reason():
+    space = SearchSpace.from_config({"x": {"type": "int", "min": 0, "max": 999}})
+    strategy = make_strategy("random", space, "maximize", 0, budget=500)
+    from evolve.executors import InlineExecutor
+
+    outcome = Runner(strategy, always_fails, InlineExecutor(), max_failure_share=0.5).run()
+    assert outcome.aborted and len(outcome.records) == 10
+    assert outcome.stop_reason.startswith("stopped early: 10 of 10 evaluations failed")
+
+
+def leaky(genes):
+    sys.__dict__.setdefault("_evolve_test_leak", []).append(np.ones(40 * 2**17))  # 40 MB, touched
+    time.sleep(0.05)
+    return float(genes["x"])
+
+
+def test_workers_are_recycled_by_count_and_by_memory():
+    space = SearchSpace.from_config({"x": {"type": "int", "min": 0, "max": 999}})
+    by_count = WorkerSettings(max_evals=3)
+    outcome = Runner(
+        make_strategy("random", space, "maximize", 0, budget=18),
+        slow,
+        make_executor("loky", 2, settings=by_count),
+        workers=2,
+    ).run()
+    per_pid = {}
+    for r in outcome.records:
+        per_pid[r["pid"]] = per_pid.get(r["pid"], 0) + 1
+    assert len(outcome.records) == 18 and max(per_pid.values()) <= 3 and len(per_pid) >= 6
+
+    by_memory = WorkerSettings(max_rss_mb=400)
+    outcome = Runner(
+        make_strategy("random", space, "maximize", 1, budget=30),
+        leaky,
+        make_executor("loky", 2, settings=by_memory),
+        workers=2,
+    ).run()
+    assert len(outcome.records) == 30 and all(r["status"] == "ok" for r in outcome.records)
+    assert max(r["rss_mb"] for r in outcome.records) < 400 + 45  # at most one leak past the limit
+    assert len({r["pid"] for r in outcome.records}) > 2
