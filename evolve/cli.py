@@ -167,7 +167,7 @@ def _placement(cfg: configuration.Config) -> gpus.Placement:
             cfg.run.workers = cfg.run.workers or cluster_workers(cfg.run.backend, cfg.run.address)
         except (ValueError, OSError) as exc:
             raise UsageError(f"cannot reach the {cfg.run.backend} cluster: {exc}") from None
-        return gpus.Placement(cfg.run.workers, ())
+        return gpus.Placement(cfg.run.workers, (), hide_gpus=cfg.run.gpus.strip() == "none")
     try:
         found = gpus.parse(cfg.run.gpus)
         placement = gpus.plan(found, cfg.run.workers_per_gpu, cfg.run.workers, auto_workers())

@@ -47,14 +47,16 @@ def worker_env(workers: int) -> dict[str, str]:
 
 
 class RayExecutor(Executor):
-    """Ray tasks as ``concurrent.futures`` futures; each task asks Ray for ``num_gpus``."""
+    """Ray tasks as ``concurrent.futures`` futures; each asks for one GPU when the cluster has
+    GPUs (unless ``use_gpus`` is False), so Ray places every evaluation on a GPU of its own."""
 
-    def __init__(self, address: str, num_gpus: float) -> None:
+    def __init__(self, address: str, use_gpus: bool = True) -> None:
         import ray
 
         ray.init(address=address or None, ignore_reinit_error=True, log_to_driver=False)
         self._ray = ray
-        self._num_gpus = num_gpus
+        has_gpus = ray.cluster_resources().get("GPU", 0) > 0
+        self._num_gpus = 1.0 if use_gpus and has_gpus else 0.0
         self._remote: dict[Any, Any] = {}
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
@@ -98,7 +100,7 @@ def make_executor(
         return Client(address).get_executor()
     if backend == "ray":
         try:
-            return RayExecutor(address, num_gpus=1.0 if settings and settings.slots else 0.0)
+            return RayExecutor(address, use_gpus=not (settings and settings.hide_gpus))
         except ImportError:
             raise ValueError("the ray backend needs ray: pip install 'ray[default]'") from None
     raise ValueError(f"unknown backend '{backend}' (known: {', '.join(BACKENDS)})")

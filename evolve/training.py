@@ -16,6 +16,16 @@ from evolve.worker import EvaluationTimeout
 from genomes import cnn
 
 _CACHE: dict[DataSpec, Splits] = {}
+_TRAINED = 0
+FULL_GC_EVERY = 10
+"""A full garbage collection costs ~0.2 s; Keras' state is cleared after every genome, the
+collector runs on every tenth (worker recycling bounds memory in any case)."""
+
+
+def _clear(keras: Any) -> None:
+    global _TRAINED
+    _TRAINED += 1
+    keras.backend.clear_session(free_memory=_TRAINED % FULL_GC_EVERY == 0)
 
 
 class TrainingFailed(RuntimeError):
@@ -52,14 +62,30 @@ class KerasProblem:
 
         data = splits(self.data)
         started = time.perf_counter()
+        try:
+            metrics = self._train(keras, data, genes, seed, genome_id, started)
+        finally:
+            _clear(keras)
+        metrics["train_seconds"] = round(time.perf_counter() - started, 4)
+        return metrics
+
+    def _train(
+        self,
+        keras: Any,
+        data: Splits,
+        genes: dict[str, Any],
+        seed: int,
+        genome_id: str,
+        started: float,
+    ) -> dict[str, Any]:
         keras.utils.set_random_seed(seed)
         model = cnn.build_model(genes, data.input_shape, data.num_classes, seed, self.optimizer)
         stop = keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=self.patience, restore_best_weights=True
         )
         callbacks = [stop, keras.callbacks.TerminateOnNaN()]
-        limit = _time_limit(keras, self.timeout - (time.perf_counter() - started))
         if self.timeout:
+            limit = _time_limit(keras, self.timeout - (time.perf_counter() - started))
             callbacks.append(limit)
         fit_started = time.perf_counter()
         history = model.fit(
@@ -72,28 +98,23 @@ class KerasProblem:
             verbose=0,
         )
         if self.timeout and limit.expired:
-            keras.backend.clear_session()
             raise EvaluationTimeout(f"training ran past the {self.timeout:g} s timeout")
         val_loss, val_accuracy = model.evaluate(data.x_val, data.y_val, batch_size=256, verbose=0)
         fit_seconds = time.perf_counter() - fit_started
-        epochs = len(history.history.get("loss", []))
         losses = history.history.get("loss", [])
         if not math.isfinite(val_loss) or any(not math.isfinite(v) for v in losses):
-            keras.backend.clear_session()
-            raise TrainingFailed(f"NaN or infinite loss by epoch {epochs}")
+            raise TrainingFailed(f"NaN or infinite loss by epoch {len(losses)}")
         metrics: dict[str, Any] = {
             "val_accuracy": float(val_accuracy),
             "val_loss": float(val_loss),
             "params": int(model.count_params()),
-            "epochs": epochs,
+            "epochs": len(losses),
             "fit_seconds": round(fit_seconds, 4),
         }
         if self.model_dir and genome_id:
             path = Path(self.model_dir) / f"{genome_id}.keras"
             model.save(path)
             metrics["model_path"] = str(path)
-        keras.backend.clear_session()
-        metrics["train_seconds"] = round(time.perf_counter() - started, 4)
         return metrics
 
 

@@ -1,0 +1,61 @@
+"""The same evolution on a real dask.distributed cluster on loopback, and on Ray if present."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+
+import pytest
+
+from evolve.executors import worker_env
+
+ARGS = ["--population", "4", "--generations", "2", "--epochs", "2", "--seed", "7", "--quiet"]
+
+
+def evolve_cli(root, out, *args):
+    result = subprocess.run(
+        [sys.executable, str(root / "run_evolution.py"), "run", *ARGS, "--out", str(out), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=root,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return [json.loads(line) for line in (out / "history.jsonl").read_text().splitlines()]
+
+
+def sequence(records):
+    return [(r["index"], r["id"], r["fitness"]) for r in sorted(records, key=lambda r: r["index"])]
+
+
+def test_dask_cluster_runs_the_same_evolution_as_local_workers(root, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    # the same thread counts as two loky workers on this machine, so training is bitwise equal
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        env=worker_env(2),
+        silence_logs=logging.ERROR,
+    ) as cluster:
+        on_dask = evolve_cli(
+            root, tmp_path / "dask", "--backend", "dask", "--scheduler", cluster.scheduler_address
+        )
+        dask_workers = len(cluster.scheduler_info["workers"])
+    on_loky = evolve_cli(root, tmp_path / "loky", "--workers", "2")
+    assert len(on_dask) == 4 + 3 and all(r["status"] == "ok" for r in on_dask)
+    assert sequence(on_dask) == sequence(on_loky)
+    assert len({r["pid"] for r in on_dask}) == 2 == dask_workers
+    assert not {r["pid"] for r in on_dask} & {r["pid"] for r in on_loky}
+    summary = json.loads((tmp_path / "dask" / "summary.json").read_text())
+    assert summary["best"]["test_accuracy"] > 0.5
+
+
+def test_ray_backend(root, tmp_path):
+    pytest.importorskip("ray", reason="ray is an optional extra: pip install -e '.[ray]'")
+    records = evolve_cli(root, tmp_path / "ray", "--backend", "ray", "--workers", "2")
+    assert len(records) == 7 and all(r["status"] == "ok" for r in records)
