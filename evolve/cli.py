@@ -165,7 +165,9 @@ def _placement(cfg: configuration.Config) -> gpus.Placement:
     if cfg.run.backend != "loky":  # a cluster places work on its own resources
         try:
             cfg.run.workers = cfg.run.workers or cluster_workers(cfg.run.backend, cfg.run.address)
-        except (ValueError, OSError) as exc:
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        except OSError as exc:
             raise UsageError(f"cannot reach the {cfg.run.backend} cluster: {exc}") from None
         return gpus.Placement(cfg.run.workers, (), hide_gpus=cfg.run.gpus.strip() == "none")
     try:

@@ -145,6 +145,7 @@ class WorkerSettings:
 
 _SETTINGS: WorkerSettings | None = None
 _EVALS = 0
+_LAST_RSS = 0.0
 
 
 def init_loky_worker(settings: WorkerSettings) -> None:
@@ -178,17 +179,21 @@ def rss_mb() -> float:
 
 
 def _recycle_if_due(rss: float) -> None:
-    """Ask loky to replace this worker after the current result, when a limit is reached.
+    """Ask loky to replace this worker after the current result, when a limit is reached:
+    its evaluation count, or its memory once the next evaluation, growing it as much as the last
+    one did, would pass the limit.
 
     loky exits a worker cleanly (result sent, a new worker started) when its memory check
     fails; setting the threshold below any possible growth makes that check fail next time.
     """
-    global _EVALS
+    global _EVALS, _LAST_RSS
     if _SETTINGS is None:
         return
     _EVALS += 1
+    growth = max(0.0, rss - _LAST_RSS) if _LAST_RSS else 0.0
+    _LAST_RSS = rss
     due = (_SETTINGS.max_evals and _SETTINGS.max_evals <= _EVALS) or (
-        _SETTINGS.max_rss_mb and rss >= _SETTINGS.max_rss_mb
+        _SETTINGS.max_rss_mb and rss + growth >= _SETTINGS.max_rss_mb
     )
     if due:
         from joblib.externals.loky import process_executor
