@@ -3,7 +3,7 @@
 Importing this package never imports TensorFlow or Keras.
 """
 
-from evolve.api import optimize
+from evolve.api import optimize, resume
 from evolve.run import Outcome
 
-__all__ = ["Outcome", "optimize"]
+__all__ = ["Outcome", "optimize", "resume"]

@@ -13,6 +13,7 @@ from typing import Any
 
 from evolve import config as configuration
 from evolve import gpus
+from evolve.api import restore
 from evolve.config import ConfigError
 from evolve.datasets import KERAS_DATASETS, DatasetError, DataSpec, prepare
 from evolve.executors import auto_workers, cluster_workers, make_executor
@@ -73,6 +74,15 @@ def build_parser() -> argparse.ArgumentParser:
     for flag, (_, kind, text) in OVERRIDES.items():
         run.add_argument(f"--{flag.replace('_', '-')}", dest=flag, type=kind, help=text)
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    resume = commands.add_parser(
+        "resume",
+        help="continue a run after a crash, a kill or Ctrl-C, or extend a finished one",
+        description="Continue RUN_DIR where it stopped: finished evaluations are read back from "
+        "its history and never trained again; those in flight when it stopped run again.",
+    )
+    resume.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    resume.add_argument("--generations", type=int, default=0, help="add N more generations")
+    resume.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
@@ -85,13 +95,18 @@ def parse(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
     try:
-        return run_command(args)
+        return resume_command(args) if args.command == "resume" else run_command(args)
     except (UsageError, ConfigError, GeneError, DatasetError, RunDirError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"error: {exc}; the history and the last checkpoint are intact", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(
-            "interrupted: finished evaluations are kept in the run's history.jsonl", file=sys.stderr
+            "interrupted: finished evaluations are kept; continue with "
+            "python run_evolution.py resume RUN_DIR",
+            file=sys.stderr,
         )
         return 130
 
@@ -120,6 +135,36 @@ def run_command(args: argparse.Namespace) -> int:
         cfg.data.dataset, cfg.data.validation_split, cfg.data.test_split, cfg.data.split_seed
     )
     data = None if spec.name in KERAS_DATASETS else prepare(spec).describe()
+    _settings(cfg, run)  # resolves workers and GPUs, or stops here with a one-line error
+    run.create()
+    try:
+        run.lock()
+        data = data or _probe(cfg, spec, run)
+    except BaseException:
+        run.close()
+        run.discard_if_unused()
+        raise
+    run.write_config(cfg.to_toml())
+    return launch(cfg, spec, run, data, quiet=args.quiet)
+
+
+def resume_command(args: argparse.Namespace) -> int:
+    run = RunDir(args.run_dir)
+    if not run.config.exists():
+        raise UsageError(f"{run.path} holds no run (no config.toml)")
+    if args.generations < 0:
+        raise UsageError("--generations must be 0 or more")
+    cfg = configuration.load(run.config)
+    spec = DataSpec(
+        cfg.data.dataset, cfg.data.validation_split, cfg.data.test_split, cfg.data.split_seed
+    )
+    run.lock()
+    data = None if spec.name in KERAS_DATASETS else prepare(spec).describe()
+    data = data or _probe(cfg, spec, run)
+    return launch(cfg, spec, run, data, quiet=args.quiet, resuming=True, more=args.generations)
+
+
+def _settings(cfg: configuration.Config, run: RunDir) -> tuple[WorkerSettings, gpus.Placement]:
     placement = _placement(cfg)
     settings = WorkerSettings(
         log_path=str(run.workers_log),
@@ -130,30 +175,55 @@ def run_command(args: argparse.Namespace) -> int:
         max_evals=cfg.run.max_evals_per_worker,
         max_rss_mb=cfg.run.max_worker_rss_mb,
     )
-    run.create()
+    return settings, placement
+
+
+def _probe(cfg: configuration.Config, spec: DataSpec, run: RunDir) -> dict[str, Any]:
+    """Load a Keras-hosted dataset in a worker: it needs the backend the parent never imports."""
+    settings, _ = _settings(cfg, run)
     try:
-        try:
-            executor = make_executor(cfg.run.backend, cfg.run.workers, cfg.run.address, settings)
-        except (ValueError, OSError) as exc:
-            raise UsageError(str(exc)) from None
-        data = data or _describe(executor, spec)
-    except BaseException:
-        run.discard_if_unused()
-        raise
-    run.write_config(cfg.to_toml())
+        executor = make_executor(cfg.run.backend, cfg.run.workers or 1, cfg.run.address, settings)
+    except (ValueError, OSError) as exc:
+        raise UsageError(str(exc)) from None
+    return _describe(executor, spec)
+
+
+def launch(
+    cfg: configuration.Config,
+    spec: DataSpec,
+    run: RunDir,
+    data: dict[str, Any],
+    *,
+    quiet: bool,
+    resuming: bool = False,
+    more: int = 0,
+) -> int:
+    """Start or continue the configured search, then report it."""
+    settings, placement = _settings(cfg, run)
+    try:
+        executor = make_executor(cfg.run.backend, cfg.run.workers, cfg.run.address, settings)
+    except (ValueError, OSError) as exc:
+        raise UsageError(str(exc)) from None
 
     def renew() -> Any:
         return make_executor(cfg.run.backend, cfg.run.workers, cfg.run.address, settings)
 
-    quiet = args.quiet
     log = (lambda line: None) if quiet else (lambda line: print(line, file=sys.stderr))
     devices = f" on GPUs {','.join(sorted(set(placement.slots)))}" if placement.slots else ""
     log(
-        f"run {run.path}: {cfg.search.strategy} on {cfg.data.dataset} "
-        f"({data['train']} train / {data['validation']} validation / {data['test']} test, "
-        f"{data['num_classes']} classes), {cfg.run.workers} worker(s){devices}"
+        f"{'resuming' if resuming else 'run'} {run.path}: {cfg.search.strategy} on "
+        f"{cfg.data.dataset} ({data['train']} train / {data['validation']} validation / "
+        f"{data['test']} test, {data['num_classes']} classes), {cfg.run.workers} worker(s){devices}"
     )
-    outcome = evolve_cnn(cfg, spec, run, executor, renew, progress=not quiet)
+    try:
+        outcome = evolve_cnn(cfg, spec, run, executor, renew, not quiet, resuming, more)
+    except KeyboardInterrupt:
+        print(
+            f"interrupted: finished evaluations are kept; continue with "
+            f"python run_evolution.py resume {run.path}",
+            file=sys.stderr,
+        )
+        return 130
     return report(outcome, cfg, spec, run, renew())
 
 
@@ -197,6 +267,8 @@ def evolve_cnn(
     executor: Any,
     renew: Any,
     progress: bool,
+    resuming: bool = False,
+    more: int = 0,
 ) -> Outcome:
     """Run the configured search with Keras training as the fitness."""
     from evolve.executors import InlineExecutor
@@ -231,6 +303,10 @@ def evolve_cnn(
             bar.write(f"new best {record['fitness']:.4f}: {_genes(record['genes'])}")
         bar.update(record)
 
+    def on_replay(record: dict[str, Any]) -> None:
+        keeper.offer(record, export=False)
+        bar.update(record)
+
     runner = Runner(
         strategy,
         problem,
@@ -246,8 +322,13 @@ def evolve_cnn(
         max_failure_share=cfg.run.max_failure_share,
         renew=renew,
         on_record=on_record,
+        on_replay=on_replay,
+        on_checkpoint=run.write_checkpoint,
     )
     try:
+        if resuming:
+            restore(runner, run, more, bar.write)
+            keeper.export()
         return runner.run()
     finally:
         bar.close()

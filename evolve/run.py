@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from evolve import faults
 from evolve.executors import is_worker_death
 from evolve.strategies.base import DONE, WAIT, Signal, Strategy, score
 from evolve.worker import one_line, run_trial
@@ -95,6 +96,8 @@ class Runner:
         max_failure_share: float = 0.5,
         renew: Callable[[], Executor] | None = None,
         on_record: Callable[[Record], None] | None = None,
+        on_replay: Callable[[Record], None] | None = None,
+        on_checkpoint: Callable[[dict[str, Any]], None] | None = None,
         on_trial: Callable[[Trial], None] | None = None,
     ) -> None:
         self.strategy = strategy
@@ -119,6 +122,8 @@ class Runner:
         self.failures = 0
         self.aborted = False
         self.on_record = on_record or (lambda record: None)
+        self.on_replay = on_replay or (lambda record: None)
+        self.on_checkpoint = on_checkpoint
         self.on_trial = on_trial or (lambda trial: None)
         self.records: list[Record] = []
         self.cache: dict[str, Record] = {}
@@ -129,16 +134,24 @@ class Runner:
         self.next_tell = 0
         self.trained = 0
         self.stop_reason = ""
+        self.replay: dict[int, Record] = {}
+        """Journal records of a resumed run, by index, not yet matched to a trial."""
+        self.pending: list[Trial] = []
+        """Trials in flight when the run was interrupted: submitted again on resume."""
+        self.journal_lines = 0
+        self._saved: tuple[int, int] | None = None
 
     # -- the loop -------------------------------------------------------------------------------
 
     def run(self) -> Outcome:
         done = False
+        self._resubmit_pending()
         while True:
             if self.suspects and not self.in_flight:
                 self._submit(self.suspects.pop(0))
             elif not done and not self.suspects:
                 done = self._fill()
+            self._checkpoint()
             if not self.in_flight:
                 if self.suspects:
                     continue
@@ -151,6 +164,7 @@ class Runner:
             self._collect()
             self._tell_ready(force=done)
         self._tell_ready(force=True)
+        self._checkpoint()
         return self._outcome()
 
     def _fill(self) -> bool:
@@ -175,6 +189,7 @@ class Runner:
                     self._tell_through(self.next_tell)
                     continue
                 return False
+            faults.point("ask")
             self._start(proposal)
         return False
 
@@ -188,7 +203,11 @@ class Runner:
         )
         self.next_index += 1
         self.on_trial(trial)
-        if genome.id in self.cache:
+        known = self.replay.pop(trial.index, None)
+        if known is not None and known["id"] == genome.id:
+            self.trained += known.get("cached_from") is None
+            self._finish(trial, known, replayed=True)
+        elif genome.id in self.cache:
             self._finish(trial, self._cached(trial, self.cache[genome.id]))
         elif genome.id in self.duplicates:
             self.duplicates[genome.id].append(trial)
@@ -249,13 +268,15 @@ class Runner:
             "died", f"its worker process died ({tries} of {tries} tries): {one_line(exc)}"
         )
 
-    def _finish(self, trial: Trial, record: Record) -> None:
+    def _finish(self, trial: Trial, record: Record, replayed: bool = False) -> None:
         self.records.append(record)
         self._count_failure(record)
-        if self.target is not None and record["status"] != "failed":
-            goal = score(self.target, self.strategy.direction)
-            self.reached |= score(record["fitness"], self.strategy.direction) >= goal
-        self.on_record(record)
+        self._check_target(record)
+        if replayed:
+            self.on_replay(record)
+        else:
+            self.journal_lines += 1
+            self.on_record(record)
         self.buffer[trial.index] = (trial, record)
         if not self.ordered:
             self._tell_ready(force=True)
@@ -287,6 +308,11 @@ class Runner:
         fitness = record["fitness"] if record["status"] in SUCCESS else None
         self.strategy.tell(trial.genome, fitness)
 
+    def _check_target(self, record: Record) -> None:
+        if self.target is not None and record["status"] in SUCCESS:
+            goal = score(self.target, self.strategy.direction)
+            self.reached |= score(record["fitness"], self.strategy.direction) >= goal
+
     def _count_failure(self, record: Record) -> None:
         if record["status"] in SUCCESS:
             return
@@ -301,6 +327,86 @@ class Runner:
 
     def _pending_dupes(self) -> bool:
         return any(self.duplicates.values())
+
+    # -- checkpoint and resume -------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        """The loop's state and the strategy's, as plain data (see ``restore``)."""
+        twins = [t for waiting in self.duplicates.values() for t in waiting]
+        open_trials = sorted(
+            [*self.in_flight.values(), *self.suspects, *self.pending, *twins],
+            key=lambda t: t.index,
+        )
+        return {
+            "runner": {
+                "next_index": self.next_index,
+                "trained": self.trained,
+                "failures": self.failures,
+                "aborted": self.aborted,
+                "stop_reason": self.stop_reason,
+                "journal_lines": self.journal_lines,
+                "next_tell": self.next_tell,
+                "buffered": sorted(self.buffer),
+                "in_flight": [_trial_dict(t) for t in open_trials],
+                "attempts": {str(t.index): self.attempts.get(t.index, 0) for t in open_trials},
+            },
+            "strategy": self.strategy.state_dict(),
+        }
+
+    def restore(self, state: dict[str, Any] | None, journal: list[Record]) -> None:
+        """Continue from a checkpoint (or from the start, when None) and the journal.
+
+        Records the checkpoint already accounts for are taken as they are; later ones are
+        matched, by index and genome id, to the evaluations the resumed loop asks for, so no
+        finished evaluation is trained again; evaluations in flight at the checkpoint and not
+        in the journal run again. Every genome in the journal is also in the cache.
+        """
+        seen = 0
+        if state is not None:
+            r = state["runner"]
+            self.strategy.load_state_dict(state["strategy"])
+            self.next_index, self.trained = r["next_index"], r["trained"]
+            self.failures, self.aborted = r["failures"], r["aborted"]
+            self.stop_reason, self.next_tell = r["stop_reason"], r["next_tell"]
+            seen = min(r["journal_lines"], len(journal))
+            self.pending = [_trial_from(t) for t in r["in_flight"]]
+            self.attempts = {int(k): v for k, v in r["attempts"].items()}
+        head, tail = journal[:seen], journal[seen:]
+        by_index = {record["index"]: record for record in head}
+        self.records = list(by_index.values())
+        for record in journal:
+            if record.get("cached_from") is None:
+                self.cache.setdefault(record["id"], record)
+        self.replay = {record["index"]: record for record in tail}
+        self.journal_lines = len(journal)
+        for index in state["runner"]["buffered"] if state else ():
+            self.buffer[index] = (_trial_from(by_index[index]), by_index[index])
+        for record in self.records:
+            self.on_replay(record)
+            self._check_target(record)
+
+    def _resubmit_pending(self) -> None:
+        pending, self.pending = self.pending, []
+        for trial in pending:
+            known = self.replay.pop(trial.index, None)
+            if known is not None and known["id"] == trial.genome.id:
+                self._finish(trial, known, replayed=True)
+            elif trial.genome.id in self.cache:
+                self._finish(trial, self._cached(trial, self.cache[trial.genome.id]))
+            elif trial.genome.id in self.duplicates:
+                self.duplicates[trial.genome.id].append(trial)
+            else:
+                self.duplicates[trial.genome.id] = []
+                self.attempts[trial.index] = self.attempts.get(trial.index, 1) - 1
+                self._submit(trial)
+
+    def _checkpoint(self) -> None:
+        """Hand the state to ``on_checkpoint`` whenever something changed since the last time."""
+        version = (self.next_index, len(self.records))
+        if self.on_checkpoint is None or version == self._saved:
+            return
+        self.on_checkpoint(self.state_dict())
+        self._saved = version
 
     # -- records --------------------------------------------------------------------------------
 
@@ -350,3 +456,23 @@ class Runner:
 
 def _failure(status: str, reason: str) -> dict[str, Any]:
     return {"status": status, "fitness": None, "metrics": {}, "reason": reason}
+
+
+def _trial_dict(trial: Trial) -> dict[str, Any]:
+    return {
+        "index": trial.index,
+        "genome": trial.genome.to_dict(),
+        "generation": trial.generation,
+        "seed": trial.seed,
+    }
+
+
+def _trial_from(data: dict[str, Any]) -> Trial:
+    """A trial from its checkpoint entry or from its history record."""
+    genome = data.get("genome") or {
+        "id": data["id"],
+        "genes": data["genes"],
+        "parents": data.get("parents", []),
+        "origin": data.get("origin", "random"),
+    }
+    return Trial(data["index"], Genome.from_dict(genome), data["generation"], data["seed"])

@@ -5,6 +5,7 @@
 <run>/history.jsonl    one JSON line per finished evaluation, flushed as it finishes
 <run>/models/          the top-k trained models, <genome id>.keras
 <run>/best/            genome.json and model.keras of the best genome so far
+<run>/checkpoint.json  strategy and loop state, written atomically after every step
 <run>/summary.json     how the run ended
 ```
 Every file other than the journal is written atomically: a temporary file, fsync, rename.
@@ -13,22 +14,30 @@ Every file other than the journal is written atomically: a temporary file, fsync
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from evolve import faults
 from evolve.strategies.base import score
+
+CHECKPOINT_FORMAT = 1
 
 
 class RunDirError(ValueError):
     """The run directory cannot be used; one line that says why."""
 
 
-def write_atomic(path: Path, data: bytes | str) -> None:
-    """Write ``path`` so that a reader sees the old content or the new one, never a mix."""
+def write_atomic(path: Path, data: bytes | str, keep_previous: Path | None = None) -> None:
+    """Write ``path`` so that a reader sees the old content or the new one, never a mix.
+
+    With ``keep_previous``, the old content is moved there first (a second good copy).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode() if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -38,6 +47,9 @@ def write_atomic(path: Path, data: bytes | str) -> None:
             handle.write(raw)
             handle.flush()
             os.fsync(handle.fileno())
+        faults.point("checkpoint-temp")
+        if keep_previous is not None and path.exists():
+            os.replace(path, keep_previous)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -72,7 +84,11 @@ class RunDir:
         self.best = self.path / "best"
         self.summary = self.path / "summary.json"
         self.workers_log = self.path / "workers.log"
+        self.checkpoint = self.path / "checkpoint.json"
+        self.previous_checkpoint = self.path / "checkpoint.prev.json"
+        self.lock_file = self.path / "lock"
         self._journal: Any = None
+        self._lock: int | None = None
 
     def create(self) -> None:
         """Make a new run directory; refuse one that already holds a run."""
@@ -90,9 +106,83 @@ class RunDir:
             return
         self.workers_log.unlink(missing_ok=True)
         self.config.unlink(missing_ok=True)
+        self.lock_file.unlink(missing_ok=True)
         for folder in (self.models, self.path):
             with contextlib.suppress(OSError):
                 folder.rmdir()
+
+    def lock(self) -> None:
+        """Hold this run for this process's life; a second process gets a clear error.
+
+        The lock is a ``flock``: the kernel drops it when the holder dies, however it dies, so a
+        lock left by a killed run is taken over safely.
+        """
+        fd = os.open(self.lock_file, os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 200).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            raise RunDirError(f"{self.path} is in use by {holder}; one process per run") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}".encode())
+        self._lock = fd
+
+    def write_checkpoint(self, state: dict[str, Any]) -> None:
+        data = json.dumps({"format": CHECKPOINT_FORMAT, **state}, separators=(",", ":"))
+        write_atomic(self.checkpoint, data, keep_previous=self.previous_checkpoint)
+        faults.point("checkpoint")
+
+    def read_checkpoint(self) -> tuple[dict[str, Any] | None, list[str]]:
+        """The newest readable checkpoint, and a note for each one that could not be used.
+
+        A checkpoint of an unknown format is an error, not something to skip.
+        """
+        notes = []
+        for path in (self.checkpoint, self.previous_checkpoint):
+            if not path.exists():
+                continue
+            try:
+                state = json.loads(path.read_text())
+                version = state["format"]
+                if version != CHECKPOINT_FORMAT:
+                    raise RunDirError(
+                        f"{path.name} has format {version}; this version of the engine reads "
+                        f"format {CHECKPOINT_FORMAT}"
+                    )
+                state["strategy"], state["runner"]
+                return state, notes
+            except RunDirError:
+                raise
+            except (ValueError, KeyError, TypeError) as exc:
+                notes.append(f"{path.name} is damaged ({type(exc).__name__}); ignored")
+        return None, notes
+
+    def read_history(self) -> tuple[list[dict[str, Any]], list[str]]:
+        """Every complete record of the journal, and a note for each line that was dropped.
+
+        A line cut short by a crash (the last one) is dropped and cut from the file, so the
+        journal stays valid JSON lines; a damaged line elsewhere is reported and skipped.
+        """
+        if not self.history.exists():
+            return [], []
+        raw = self.history.read_bytes()
+        records, notes, good_end, offset = [], [], 0, 0
+        for line in raw.splitlines(keepends=True):
+            offset += len(line)
+            try:
+                records.append(json.loads(line))
+                good_end = offset
+            except ValueError:
+                last = offset == len(raw)
+                notes.append(
+                    f"dropped {'a half-written last' if last else 'a damaged'} line of "
+                    f"history.jsonl ({len(line)} bytes)"
+                )
+        if good_end < len(raw) and not raw.endswith(b"\n"):
+            with self.history.open("r+b") as handle:
+                handle.truncate(good_end)
+        return records, notes
 
     def write_config(self, toml_text: str) -> None:
         write_atomic(self.config, toml_text)
@@ -101,13 +191,24 @@ class RunDir:
         """Append one evaluation to the journal and hand it to the OS at once."""
         if self._journal is None:
             self._journal = self.history.open("a", encoding="utf-8")
-        self._journal.write(json.dumps(record) + "\n")
+        line = json.dumps(record) + "\n"
+        if os.environ.get("EVOLVE_CRASH_AT", "").startswith("journal-partial"):
+            self._journal.write(line[: len(line) // 2])
+            self._journal.flush()
+            faults.point("journal-partial")
+            self._journal.write(line[len(line) // 2 :])
+        else:
+            self._journal.write(line)
         self._journal.flush()
+        faults.point("journal")
 
     def close(self) -> None:
         if self._journal is not None:
             self._journal.close()
             self._journal = None
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
 
     def write_best(self, record: dict[str, Any], extra: dict[str, Any] | None = None) -> None:
         """Export the best genome: its model (if saved) and ``best/genome.json``."""
@@ -135,15 +236,17 @@ class ModelKeeper:
         self.kept: list[dict[str, Any]] = []
         self.best: dict[str, Any] | None = None
 
-    def offer(self, record: dict[str, Any]) -> bool:
-        """Consider a finished evaluation; True when it is the new best."""
+    def offer(self, record: dict[str, Any], export: bool = True) -> bool:
+        """Consider a finished evaluation; True when it is the new best (exported at once
+        unless ``export`` is False, as when a resumed run reads its history back)."""
         if record["status"] != "ok":
             return False
         key = score(record["fitness"], self.direction)
         improved = self.best is None or key > score(self.best["fitness"], self.direction)
         if improved:
             self.best = record
-            self.run.write_best(record)
+            if export:
+                self.run.write_best(record)
         self.kept.append(record)
         self.kept.sort(key=lambda r: (-score(r["fitness"], self.direction), r["index"]))
         for dropped in self.kept[self.keep :]:
@@ -152,3 +255,8 @@ class ModelKeeper:
                 Path(path).unlink(missing_ok=True)
         self.kept = self.kept[: self.keep]
         return improved
+
+    def export(self) -> None:
+        """Write the best so far to ``best/`` (after a resumed run read its history back)."""
+        if self.best is not None:
+            self.run.write_best(self.best)

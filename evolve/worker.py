@@ -146,6 +146,8 @@ class WorkerSettings:
 _SETTINGS: WorkerSettings | None = None
 _EVALS = 0
 _LAST_RSS = 0.0
+_GROWTH: list[float] = []
+"""Memory growth of this worker's recent evaluations, to forecast the next one's."""
 
 
 def init_loky_worker(settings: WorkerSettings) -> None:
@@ -180,8 +182,8 @@ def rss_mb() -> float:
 
 def _recycle_if_due(rss: float) -> None:
     """Ask loky to replace this worker after the current result, when a limit is reached:
-    its evaluation count, or its memory once the next evaluation, growing it as much as the last
-    one did, would pass the limit.
+    its evaluation count, or its memory once the next evaluation, growing it as much as the most
+    of the last five did, would pass the limit.
 
     loky exits a worker cleanly (result sent, a new worker started) when its memory check
     fails; setting the threshold below any possible growth makes that check fail next time.
@@ -190,8 +192,10 @@ def _recycle_if_due(rss: float) -> None:
     if _SETTINGS is None:
         return
     _EVALS += 1
-    growth = max(0.0, rss - _LAST_RSS) if _LAST_RSS else 0.0
+    if _LAST_RSS:
+        _GROWTH[:] = [*_GROWTH[-4:], max(0.0, rss - _LAST_RSS)]
     _LAST_RSS = rss
+    growth = max(_GROWTH, default=0.0)
     due = (_SETTINGS.max_evals and _SETTINGS.max_evals <= _EVALS) or (
         _SETTINGS.max_rss_mb and rss + growth >= _SETTINGS.max_rss_mb
     )

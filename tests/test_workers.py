@@ -194,5 +194,7 @@ def test_workers_are_recycled_by_count_and_by_memory():
         workers=2,
     ).run()
     assert len(outcome.records) == 30 and all(r["status"] == "ok" for r in outcome.records)
-    assert max(r["rss_mb"] for r in outcome.records) < 400  # recycled before the next leak passes it
+    assert (
+        max(r["rss_mb"] for r in outcome.records) < 400
+    )  # recycled before the next leak passes it
     assert len({r["pid"] for r in outcome.records}) > 2

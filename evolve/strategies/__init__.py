@@ -44,13 +44,17 @@ def make_strategy(
     if name == "grid":
         return GridSearch(space, direction, seed)
     if name == "random":
-        return RandomSearch(space, direction, seed, count=count)
-    if name == "tpe":
+        strategy: Strategy = RandomSearch(space, direction, seed, count=count)
+    elif name == "tpe":
         from evolve.strategies.tpe import TPESearch
 
-        return TPESearch(
+        strategy = TPESearch(
             space, direction, seed, count=count, startup_trials=params.get("startup_trials", 10)
         )
+    else:
+        raise ValueError(f"unknown strategy '{name}' (known: {', '.join(STRATEGIES)})")
+    strategy.per_generation = params.get("population", 10)
+    return strategy
     raise ValueError(f"unknown strategy '{name}' (known: {', '.join(STRATEGIES)})")
 
 

@@ -70,6 +70,10 @@ class Strategy(ABC):
     def tell(self, genome: Genome, fitness: float | None) -> None:
         """The fitness of a genome this strategy proposed (``None``: its evaluation failed)."""
 
+    def extend(self, generations: int) -> None:
+        """Allow ``generations`` more generations' worth of proposals (resume --generations)."""
+        raise ValueError(f"the {self.name} strategy cannot be extended")
+
     def expected(self) -> int | None:
         """How many genomes the strategy will propose in all, when it knows."""
         return None

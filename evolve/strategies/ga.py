@@ -134,6 +134,15 @@ class GeneticAlgorithm(Strategy):
             self.population = list(self.slots)  # type: ignore[arg-type]
             self._next_generation()
 
+    def extend(self, generations: int) -> None:
+        """Run ``generations`` more generations, also after the GA finished its own."""
+        ended_by_count = self.stop_reason.endswith("evaluated") or not self.stop_reason
+        self.generations += generations
+        if self.finished and ended_by_count and not self.steady:
+            self.finished = False
+            self.stop_reason = ""
+            self._next_generation()
+
     def expected(self) -> int:
         if self.steady:
             return self.size * self.generations
@@ -244,6 +253,7 @@ class GeneticAlgorithm(Strategy):
             "population": [m.to_dict() for m in self.population],
             "asked": self.asked,
             "born": self.born,
+            "generations": self.generations,
             "finished": self.finished,
         }
 
@@ -257,6 +267,7 @@ class GeneticAlgorithm(Strategy):
         self.population = [Member.from_dict(m) for m in state["population"]]
         self.asked = state["asked"]
         self.born = state["born"]
+        self.generations = state["generations"]
         self.finished = state["finished"]
 
 

@@ -41,6 +41,7 @@ class TPESearch(Strategy):
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self._optuna = optuna
         self.count = count
+        self.per_generation = 10
         self.seed = seed
         self.startup_trials = startup_trials
         self.distributions = {g.name: _distribution(optuna, g) for g in space.genes}
@@ -86,6 +87,10 @@ class TPESearch(Strategy):
             else:
                 self._add_trial(self._params_of(genome), fitness)
 
+    def extend(self, generations: int) -> None:
+        """Propose ``generations`` x ``per_generation`` (the population) more genomes."""
+        self.count += generations * self.per_generation
+
     def expected(self) -> int:
         return min(self.count, self.space.size)
 
@@ -126,6 +131,7 @@ class TPESearch(Strategy):
         mt = {"key": [int(k) for k in rng["state"]["key"]], "pos": int(rng["state"]["pos"])}
         return {
             **super().state_dict(),
+            "count": self.count,
             "told": self.told,
             "values": self.values,
             "sampler_rng": {**rng, "state": mt, "gauss": float(rng["gauss"])},
@@ -133,6 +139,7 @@ class TPESearch(Strategy):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
+        self.count = state["count"]
         self.study = self._new_study()
         self.told = []
         self.open = {}

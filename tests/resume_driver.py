@@ -1,0 +1,31 @@
+"""A run that the kill-and-resume tests start, kill and resume: python resume_driver.py
+start|resume RUN_DIR. A deterministic fitness; each call is logged to $CALLS as
+"<segment> <genome id>" so the test can tell which process trained what."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import evolve
+
+SPACE = {f"x{i}": {"type": "int", "min": 0, "max": 9} for i in range(4)}
+SETTINGS = {"population": 6, "generations": 5, "seed": 3, "selection": "tournament", "elitism": 1}
+
+
+def fitness(genes: dict, genome_id: str) -> float:
+    with open(os.environ["CALLS"], "a") as log:
+        log.write(f"{os.environ.get('SEGMENT', '0')} {genome_id}\n")
+    time.sleep(0.005)
+    return -float(sum((v - t) ** 2 for v, t in zip(genes.values(), (7, 2, 5, 1), strict=True)))
+
+
+if __name__ == "__main__":
+    mode, out = sys.argv[1], sys.argv[2]
+    extra = {"replacement": os.environ["REPLACEMENT"]} if os.environ.get("REPLACEMENT") else {}
+    if mode == "start":
+        outcome = evolve.optimize(SPACE, fitness, out=out, **SETTINGS, **extra)
+    else:
+        outcome = evolve.resume(out, fitness, generations=int(os.environ.get("MORE", "0")))
+    print(outcome.best["id"], outcome.stop_reason)
