@@ -17,6 +17,8 @@ from evolve.api import restore
 from evolve.config import ConfigError
 from evolve.datasets import KERAS_DATASETS, DatasetError, DataSpec, prepare
 from evolve.executors import auto_workers, cluster_workers, make_executor
+from evolve.inspection import generations
+from evolve.plots import draw
 from evolve.run import Outcome
 from evolve.store import ModelKeeper, RunDir, RunDirError
 from evolve.worker import WorkerSettings
@@ -73,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, help="run directory (default: results/<run name>)")
     for flag, (_, kind, text) in OVERRIDES.items():
         run.add_argument(f"--{flag.replace('_', '-')}", dest=flag, type=kind, help=text)
-    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--quiet", action="store_true", help="no progress bar, no lines")
+    run.add_argument("--verbose", action="store_true", help="a line per evaluation")
     resume = commands.add_parser(
         "resume",
         help="continue a run after a crash, a kill or Ctrl-C, or extend a finished one",
@@ -82,7 +85,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     resume.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     resume.add_argument("--generations", type=int, default=0, help="add N more generations")
-    resume.add_argument("--quiet", action="store_true", help="no progress bar")
+    resume.add_argument("--quiet", action="store_true", help="no progress bar, no lines")
+    resume.add_argument("--verbose", action="store_true", help="a line per evaluation")
+    inspect = commands.add_parser(
+        "inspect",
+        help="show a run: best genome, leaderboard, generations, lineage, failures",
+        description="Show what a run found. Reads the run directory only.",
+    )
+    inspect.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    inspect.add_argument("--top", type=int, default=10, help="leaderboard size (default 10)")
+    inspect.add_argument("--json", action="store_true", help="machine-readable output")
+    inspect.add_argument(
+        "--evaluate", action="store_true", help="score the exported model on the test split"
+    )
+    inspect.add_argument("--no-summary", action="store_true", help="skip the Keras summary")
+    export = commands.add_parser(
+        "export",
+        help="export the best model for serving",
+        description="Export RUN_DIR/best/model.keras as a .keras file or a TensorFlow SavedModel.",
+    )
+    export.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    export.add_argument("--format", choices=("keras", "savedmodel"), default="keras")
+    export.add_argument("--out", type=Path, help="target (default: RUN_DIR/export/...)")
     return parser
 
 
@@ -95,6 +119,14 @@ def parse(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
     try:
+        if args.command == "inspect":
+            from evolve.inspect_cli import inspect_command
+
+            return inspect_command(args)
+        if args.command == "export":
+            from evolve.inspect_cli import export_command
+
+            return export_command(args)
         return resume_command(args) if args.command == "resume" else run_command(args)
     except (UsageError, ConfigError, GeneError, DatasetError, RunDirError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -145,7 +177,7 @@ def run_command(args: argparse.Namespace) -> int:
         run.discard_if_unused()
         raise
     run.write_config(cfg.to_toml())
-    return launch(cfg, spec, run, data, quiet=args.quiet)
+    return launch(cfg, spec, run, data, quiet=args.quiet, verbose=args.verbose)
 
 
 def resume_command(args: argparse.Namespace) -> int:
@@ -161,7 +193,10 @@ def resume_command(args: argparse.Namespace) -> int:
     run.lock()
     data = None if spec.name in KERAS_DATASETS else prepare(spec).describe()
     data = data or _probe(cfg, spec, run)
-    return launch(cfg, spec, run, data, quiet=args.quiet, resuming=True, more=args.generations)
+    return launch(
+        cfg, spec, run, data, quiet=args.quiet, verbose=args.verbose, resuming=True,
+        more=args.generations,
+    )  # fmt: skip
 
 
 def _settings(cfg: configuration.Config, run: RunDir) -> tuple[WorkerSettings, gpus.Placement]:
@@ -195,6 +230,7 @@ def launch(
     data: dict[str, Any],
     *,
     quiet: bool,
+    verbose: bool = False,
     resuming: bool = False,
     more: int = 0,
 ) -> int:
@@ -208,15 +244,17 @@ def launch(
     def renew() -> Any:
         return make_executor(cfg.run.backend, cfg.run.workers, cfg.run.address, settings)
 
-    log = (lambda line: None) if quiet else (lambda line: print(line, file=sys.stderr))
     devices = f" on GPUs {','.join(sorted(set(placement.slots)))}" if placement.slots else ""
-    log(
+    line = (
         f"{'resuming' if resuming else 'run'} {run.path}: {cfg.search.strategy} on "
         f"{cfg.data.dataset} ({data['train']} train / {data['validation']} validation / "
         f"{data['test']} test, {data['num_classes']} classes), {cfg.run.workers} worker(s){devices}"
     )
+    run.log(line)
+    if not quiet:
+        print(line, file=sys.stderr)
     try:
-        outcome = evolve_cnn(cfg, spec, run, executor, renew, not quiet, resuming, more)
+        outcome = evolve_cnn(cfg, spec, run, executor, renew, quiet, verbose, resuming, more)
     except KeyboardInterrupt:
         print(
             f"interrupted: finished evaluations are kept; continue with "
@@ -266,7 +304,8 @@ def evolve_cnn(
     run: RunDir,
     executor: Any,
     renew: Any,
-    progress: bool,
+    quiet: bool = False,
+    verbose: bool = False,
     resuming: bool = False,
     more: int = 0,
 ) -> Outcome:
@@ -295,16 +334,43 @@ def evolve_cnn(
         timeout=cfg.run.timeout,
     )
     keeper = ModelKeeper(run, cfg.run.keep_models, s.direction)
-    bar = Progress(s.budget or strategy.expected(), enabled=progress, direction=s.direction)
+    bar = Progress(s.budget or strategy.expected(), enabled=not quiet, direction=s.direction)
+    seen: list[dict[str, Any]] = []
+
+    def say(line: str, always: bool = True) -> None:
+        run.log(line)
+        if not quiet and (always or verbose):
+            bar.write(line)
+
+    def close_generations(record: dict[str, Any] | None) -> None:
+        """A line and fresh plots for each generation that ``record`` shows to be complete."""
+        done = [r["generation"] for r in seen]
+        last = max(done) if done else None
+        if last is None or (record is not None and record["generation"] <= last):
+            return
+        row = next(g for g in generations(seen, s.direction) if g["generation"] == last)
+        best = "-" if row["best"] is None else f"{row['best']:.4f}"
+        mean = "-" if row["mean"] is None else f"{row['mean']:.4f}"
+        say(
+            f"generation {last}: best {best}, mean {mean}, diversity {row['diversity']:.2f}, "
+            f"{row['evaluations']} evaluated, {row['failed']} failed"
+        )
+        draw(seen, s.direction, run.plots, s.objective)
 
     def on_record(record: dict[str, Any]) -> None:
         run.append(record)
+        close_generations(record)
+        seen.append(record)
         if keeper.offer(record):
-            bar.write(f"new best {record['fitness']:.4f}: {_genes(record['genes'])}")
+            say(f"new best {record['fitness']:.4f}: {_genes(record['genes'])}")
+        if record["status"] not in ("ok", "cached"):
+            say(f"genome {record['id']} {record['status']}: {record['reason']}")
+        say(_evaluation_line(record), always=False)
         bar.update(record)
 
     def on_replay(record: dict[str, Any]) -> None:
         keeper.offer(record, export=False)
+        seen.append(record)
         bar.update(record)
 
     runner = Runner(
@@ -327,12 +393,26 @@ def evolve_cnn(
     )
     try:
         if resuming:
-            restore(runner, run, more, bar.write)
+            restore(runner, run, more, say)
             keeper.export()
-        return runner.run()
+        outcome = runner.run()
+        if seen:
+            generation_end = {"generation": max(r["generation"] for r in seen) + 1}
+            close_generations(generation_end)
+        say(f"stopped: {outcome.stop_reason}")
+        return outcome
     finally:
         bar.close()
         run.close()
+
+
+def _evaluation_line(record: dict[str, Any]) -> str:
+    fitness = "-" if record["fitness"] is None else f"{record['fitness']:.4f}"
+    seconds = record.get("seconds") or 0.0
+    return (
+        f"#{record['index']} gen {record['generation']} {record['id']} {record['status']} "
+        f"{fitness} in {seconds:.1f} s: {_genes(record['genes'])}"
+    )
 
 
 def report(

@@ -87,6 +87,8 @@ class RunDir:
         self.checkpoint = self.path / "checkpoint.json"
         self.previous_checkpoint = self.path / "checkpoint.prev.json"
         self.lock_file = self.path / "lock"
+        self.log_file = self.path / "run.log"
+        self.plots = self.path / "plots"
         self._journal: Any = None
         self._lock: int | None = None
 
@@ -127,6 +129,13 @@ class RunDir:
         os.ftruncate(fd, 0)
         os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}".encode())
         self._lock = fd
+
+    def log(self, line: str) -> None:
+        """Append a timestamped line to ``run.log``."""
+        import time
+
+        with self.log_file.open("a", encoding="utf-8") as handle:
+            handle.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
 
     def write_checkpoint(self, state: dict[str, Any]) -> None:
         data = json.dumps({"format": CHECKPOINT_FORMAT, **state}, separators=(",", ":"))

@@ -182,3 +182,29 @@ def test_end_to_end_run_on_digits(root, tmp_path):
     assert json.loads(loaded.stdout.splitlines()[-1])["test_accuracy"] == pytest.approx(
         best["test_accuracy"]
     )
+
+    # plots, the run log, inspect and export on the finished run
+    for name in ("fitness.png", "diversity.png", "lineage.png"):
+        assert (run / "plots" / name).read_bytes()[:4] == b"\x89PNG"
+    log = (run / "run.log").read_text()
+    assert "generation 0: best" in log and "generation 1: best" in log and "stopped:" in log
+    shown = cli(root, "inspect", str(run), "--json", timeout=300)
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    report = json.loads(shown.stdout)
+    assert (
+        report["best"]["id"] == best["id"]
+        and report["exported"]["test_accuracy"] == best["test_accuracy"]
+    )
+    assert [g["generation"] for g in report["generations"]] == [0, 1]
+    assert report["lineage"][0]["id"] == best["id"] and report["failures"] == []
+    assert any("Total params" in line for line in report["model_summary"])
+    assert len(report["leaderboard"]) == len(records)
+    text = cli(root, "inspect", str(run), "--no-summary", timeout=120)
+    assert "lineage of the best genome" in text.stdout and "Traceback" not in text.stderr
+    assert text.stderr == ""
+    exported = cli(root, "export", str(run), "--format", "savedmodel", timeout=300)
+    assert exported.returncode == 0 and (run / "export" / "savedmodel" / "saved_model.pb").exists()
+    assert cli(root, "export", str(run), timeout=120).returncode == 0
+    assert (run / "export" / "model.keras").stat().st_size == (
+        run / "best" / "model.keras"
+    ).stat().st_size

@@ -1,0 +1,156 @@
+"""``inspect`` and ``export``: read a run directory and show or export what it found."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from evolve import config as configuration
+from evolve import inspection
+from evolve.datasets import DataSpec
+from evolve.store import RunDir, RunDirError
+from evolve.worker import quiet_process
+
+
+def _load(run_dir: Path) -> tuple[RunDir, configuration.Config, list[dict[str, Any]]]:
+    run = RunDir(run_dir)
+    if not run.config.exists() or not run.history.exists():
+        raise RunDirError(f"{run.path} holds no run (config.toml and history.jsonl are needed)")
+    cfg = configuration.load(run.config)
+    records, _ = run.read_history()
+    return run, cfg, records
+
+
+@contextlib.contextmanager
+def _quiet_backend() -> Iterator[None]:
+    """TensorFlow's start-up lines go to file descriptor 2 from C++: send them nowhere."""
+    quiet_process()
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _model_summary(path: Path) -> list[str]:
+    lines: list[str] = []
+    with _quiet_backend():
+        import keras
+
+        model = keras.saving.load_model(path, safe_mode=True)
+        model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line), line_length=100)
+    return lines
+
+
+def inspect_command(args: argparse.Namespace) -> int:
+    run, cfg, records = _load(args.run_dir)
+    direction = cfg.search.direction
+    report = inspection.summary(records, direction, args.top)
+    best_file = run.best / "genome.json"
+    model = run.best / "model.keras"
+    report["exported"] = json.loads(best_file.read_text()) if best_file.exists() else None
+    if args.evaluate:
+        if not model.exists():
+            raise RunDirError(f"{model} does not exist: nothing to evaluate")
+        from evolve.training import test_metrics
+
+        spec = DataSpec(
+            cfg.data.dataset, cfg.data.validation_split, cfg.data.test_split, cfg.data.split_seed
+        )
+        with _quiet_backend():
+            report["test"] = test_metrics(spec, str(model))
+    if model.exists() and not args.no_summary:
+        report["model_summary"] = _model_summary(model)
+    if args.json:
+        json.dump(report, sys.stdout, indent=2, default=str)
+        print()
+        return 0
+    _print(report, cfg)
+    return 0
+
+
+def _genes(genes: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v}" for k, v in genes.items())
+
+
+def _fmt(value: Any) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def _print(report: dict[str, Any], cfg: configuration.Config) -> None:
+    best = report["best"]
+    counts = f"{report['trained']} trained, {report['cached']} cached"
+    print(f"{report['evaluations']} evaluations ({counts})")
+    if best is None:
+        print("no genome trained successfully")
+    else:
+        print(f"\nbest genome {best['id']} (generation {best['generation']}, #{best['index']})")
+        print(f"  genes:   {_genes(best['genes'])}")
+        shown = {k: v for k, v in best["metrics"].items() if k != "model_path"}
+        print("  metrics: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
+        exported = report.get("exported") or {}
+        if "test_accuracy" in exported:
+            print(f"  test accuracy (exported model): {exported['test_accuracy']:.4f}")
+        if "test" in report:
+            print(f"  test accuracy (evaluated now):  {report['test']['test_accuracy']:.4f}")
+    if report.get("model_summary"):
+        print()
+        print("\n".join(report["model_summary"]))
+    print(f"\ntop {len(report['leaderboard'])} ({cfg.search.objective}, {cfg.search.direction}):")
+    print(f"  {'rank':>4} {'id':<12} {'fitness':>8} {'params':>9} {'seconds':>8}  genes")
+    for rank, r in enumerate(report["leaderboard"], start=1):
+        params, seconds = r["metrics"].get("params", ""), r["seconds"] or 0
+        row = f"{rank:>4} {r['id']:<12} {r['fitness']:>8.4f} {params:>9} {seconds:>8.1f}"
+        print(f"  {row}  {_genes(r['genes'])}")
+    print("\ngenerations:")
+    print(f"  {'gen':>4} {'evaluated':>9} {'best':>8} {'mean':>8} {'diversity':>9} {'failed':>6}")
+    for g in report["generations"]:
+        best, mean = _fmt(g["best"]), _fmt(g["mean"])
+        print(
+            f"  {g['generation']:>4} {g['evaluations']:>9} {best:>8} {mean:>8} "
+            f"{g['diversity']:>9.2f} {g['failed']:>6}"
+        )
+    print("\nlineage of the best genome (back to generation 0):")
+    for r in report["lineage"]:
+        parents = ", ".join(r.get("parents", [])) or "-"
+        fitness = _fmt(r["fitness"])
+        print(
+            f"  gen {r['generation']:>3} {r['id']} {fitness} {r['origin']:<20} parents: {parents}"
+        )
+    print(f"\nfailures: {len(report['failures'])}")
+    for r in report["failures"]:
+        print(f"  #{r['index']} {r['id']} {r['status']}: {r['reason']}")
+
+
+def export_command(args: argparse.Namespace) -> int:
+    run = RunDir(args.run_dir)
+    model = run.best / "model.keras"
+    if not model.exists():
+        raise RunDirError(f"{model} does not exist: the run has no exported best model yet")
+    if args.format == "keras":
+        target = args.out or run.path / "export" / "model.keras"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(model, target)
+    else:
+        target = args.out or run.path / "export" / "savedmodel"
+        if target.exists():
+            raise RunDirError(f"{target} already exists; choose another --out")
+        with _quiet_backend():
+            import keras
+
+            loaded = keras.saving.load_model(model, safe_mode=True)
+            loaded.export(str(target), format="tf_saved_model", verbose=False)
+    print(f"exported {model} -> {target} ({args.format})")
+    return 0

@@ -1,0 +1,93 @@
+"""What a run's history says: leaderboard, statistics per generation, lineage, failures.
+
+Plain functions over history records (``history.jsonl``); no framework, no disk.
+"""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+from typing import Any
+
+from evolve.run import SUCCESS, best_record
+from evolve.strategies.base import score
+
+Record = dict[str, Any]
+
+
+def trained(records: list[Record]) -> list[Record]:
+    """One record per evaluated genome (cache hits left out), in ask order."""
+    return sorted((r for r in records if r.get("cached_from") is None), key=lambda r: r["index"])
+
+
+def leaderboard(records: list[Record], direction: str, top: int = 10) -> list[Record]:
+    ok = [r for r in trained(records) if r["status"] == "ok"]
+    return sorted(ok, key=lambda r: (-score(r["fitness"], direction), r["index"]))[:top]
+
+
+def diversity(genomes: list[dict[str, Any]]) -> float:
+    """Mean share of genes that differ between two genomes of a generation (0: all alike)."""
+    pairs = list(itertools.combinations(genomes, 2))
+    if not pairs:
+        return 0.0
+    genes = len(genomes[0]) or 1
+    return sum(sum(a[k] != b.get(k) for k in a) / genes for a, b in pairs) / len(pairs)
+
+
+def generations(records: list[Record], direction: str) -> list[dict[str, Any]]:
+    """Per generation: evaluations, best and mean fitness, diversity, failures."""
+    rows = []
+    by_generation = itertools.groupby(
+        sorted(records, key=lambda r: (r["generation"], r["index"])), key=lambda r: r["generation"]
+    )
+    for generation, group in by_generation:
+        members = list(group)
+        fitness = [r["fitness"] for r in members if r["status"] in SUCCESS]
+        best = max(fitness, key=lambda f: score(f, direction)) if fitness else None
+        rows.append(
+            {
+                "generation": generation,
+                "evaluations": len(members),
+                "best": best,
+                "mean": statistics.fmean(fitness) if fitness else None,
+                "diversity": round(diversity([r["genes"] for r in members]), 4),
+                "failed": sum(r["status"] not in SUCCESS for r in members),
+            }
+        )
+    return rows
+
+
+def lineage(records: list[Record], genome_id: str) -> list[Record]:
+    """The genome and its ancestors, back to generation 0, nearest first (first parent's line
+    first; each ancestor once)."""
+    by_id: dict[str, Record] = {}
+    for r in trained(records):
+        by_id.setdefault(r["id"], r)
+    line, queue, seen = [], [genome_id], set()
+    while queue:
+        current = queue.pop(0)
+        if current in seen or current not in by_id:
+            continue
+        seen.add(current)
+        line.append(by_id[current])
+        queue.extend(by_id[current].get("parents", []))
+    return line
+
+
+def failures(records: list[Record]) -> list[Record]:
+    return [r for r in trained(records) if r["status"] not in SUCCESS]
+
+
+def summary(records: list[Record], direction: str, top: int = 10) -> dict[str, Any]:
+    """Everything ``inspect`` shows, as plain data (``--json``)."""
+    best = best_record(records, direction)
+    return {
+        "evaluations": len(records),
+        "trained": len(trained(records)),
+        "cached": sum(r.get("cached_from") is not None for r in records),
+        "best": best,
+        "leaderboard": leaderboard(records, direction, top),
+        "generations": generations(records, direction),
+        "lineage": lineage(records, best["id"]) if best else [],
+        "failures": failures(records),
+    }
