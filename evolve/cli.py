@@ -18,6 +18,7 @@ from evolve.config import ConfigError
 from evolve.datasets import KERAS_DATASETS, DatasetError, DataSpec, prepare
 from evolve.executors import auto_workers, cluster_workers, make_executor
 from evolve.inspection import generations
+from evolve.inspection import lineage as inspection_lineage
 from evolve.plots import draw
 from evolve.run import Outcome
 from evolve.store import ModelKeeper, RunDir, RunDirError
@@ -46,6 +47,11 @@ OVERRIDES = {
     "gpus": ("run.gpus", str, "auto (every visible GPU), none, or ids like 0,1: one worker each"),
     "workers_per_gpu": ("run.workers_per_gpu", int, "workers sharing each GPU (default 1)"),
     "timeout": ("run.timeout", float, "seconds one evaluation may run (0: no limit)"),
+    "final_epochs": (
+        "training.final_epochs",
+        int,
+        "retrain the best on train + validation for N epochs and report its test accuracy",
+    ),
     "name": ("run.name", str, "run name: the folder under results/"),
 }
 
@@ -314,7 +320,6 @@ def evolve_cnn(
     from evolve.progress import Progress
     from evolve.run import Runner
     from evolve.strategies import make_strategy
-    from evolve.training import KerasProblem
 
     s = cfg.search
     space = cfg.space()
@@ -324,15 +329,7 @@ def evolve_cnn(
         if k not in ("strategy", "objective", "direction", "ordered")
     }
     strategy = make_strategy(s.strategy, space, s.direction, cfg.run.seed, **params)
-    problem = KerasProblem(
-        spec,
-        epochs=cfg.training.epochs,
-        batch_size=cfg.training.batch_size,
-        patience=cfg.training.patience,
-        optimizer=cfg.training.optimizer,
-        model_dir=str(run.models.resolve()),
-        timeout=cfg.run.timeout,
-    )
+    problem = _problem(cfg, spec, run)
     keeper = ModelKeeper(run, cfg.run.keep_models, s.direction)
     bar = Progress(s.budget or strategy.expected(), enabled=not quiet, direction=s.direction)
     seen: list[dict[str, Any]] = []
@@ -406,6 +403,20 @@ def evolve_cnn(
         run.close()
 
 
+def _problem(cfg: configuration.Config, spec: DataSpec, run: RunDir) -> Any:
+    from evolve.training import KerasProblem
+
+    return KerasProblem(
+        spec,
+        epochs=cfg.training.epochs,
+        batch_size=cfg.training.batch_size,
+        patience=cfg.training.patience,
+        optimizer=cfg.training.optimizer,
+        model_dir=str(run.models.resolve()),
+        timeout=cfg.run.timeout,
+    )
+
+
 def _evaluation_line(record: dict[str, Any]) -> str:
     fitness = "-" if record["fitness"] is None else f"{record['fitness']:.4f}"
     seconds = record.get("seconds") or 0.0
@@ -419,7 +430,7 @@ def report(
     outcome: Outcome, cfg: configuration.Config, spec: DataSpec, run: RunDir, executor: Any
 ) -> int:
     """Score the best model on the test split, write summary.json and print the summary."""
-    from evolve.training import test_metrics
+    from evolve.training import retrain_and_test, test_metrics
 
     best = outcome.best
     summary: dict[str, Any] = {
@@ -437,21 +448,36 @@ def report(
             file=sys.stderr,
         )
         return 1
-    test: dict[str, float] = {}
+    test: dict[str, Any] = {}
     model = run.best / "model.keras"
+    lineage = [
+        {k: r.get(k) for k in ("id", "generation", "fitness", "origin", "parents")}
+        for r in inspection_lineage(outcome.records, best["id"])
+    ]
     if model.exists():
         test = executor.submit(test_metrics, spec, str(model)).result()
-        run.write_best(best, test)
+    if cfg.training.final_epochs:
+        test["final"] = executor.submit(
+            retrain_and_test, _problem(cfg, spec, run), best["genes"], best["seed"],
+            cfg.training.final_epochs, str((run.best / "model.final.keras").resolve()),
+        ).result()  # fmt: skip
+    run.write_best(best, {**test, "lineage": lineage})
     summary["best"] = {"id": best["id"], "genes": best["genes"], "fitness": best["fitness"], **test}
     run.write_summary(summary)
     metrics = best["metrics"]
     print(f"best genome {best['id']} (generation {best['generation']}): {_genes(best['genes'])}")
     line = f"  validation accuracy {metrics.get('val_accuracy', best['fitness']):.4f}"
-    if test:
+    if "test_accuracy" in test:
         line += f"   test accuracy {test['test_accuracy']:.4f}"
     if "params" in metrics:
         line += f"   parameters {metrics['params']:,}"
     print(line)
+    if "final" in test:
+        final = test["final"]
+        print(
+            f"  retrained on train + validation for {final['epochs']} epochs: "
+            f"test accuracy {final['test_accuracy']:.4f} (best/model.final.keras)"
+        )
     counts = f"{outcome.trained} trained, {outcome.cached} cached, {outcome.failed} failed"
     print(f"  {len(outcome.records)} evaluations ({counts}); stopped: {outcome.stop_reason}")
     print(f"  results: {run.path}")

@@ -66,6 +66,9 @@ class TrainingSection:
     patience: int = 3
     """Early stopping on validation loss after this many epochs without improvement."""
     optimizer: str = "adam"
+    final_epochs: int = 0
+    """After the search, retrain the best genome on train + validation for this many epochs
+    and report its test accuracy beside the validation winner's (0: off)."""
 
 
 @dataclass
@@ -181,6 +184,7 @@ def _check(cfg: Config) -> None:
         (t.epochs >= 1, f"training.epochs must be at least 1, got {t.epochs}"),
         (t.batch_size >= 1, "training.batch_size must be at least 1"),
         (t.patience >= 0, "training.patience must be 0 or more"),
+        (t.final_epochs >= 0, "training.final_epochs must be 0 or more"),
         (cfg.run.workers >= 0, "run.workers must be 0 (automatic) or more"),
         (cfg.run.keep_models >= 1, "run.keep_models must be at least 1"),
         (cfg.run.workers_per_gpu >= 1, "run.workers_per_gpu must be at least 1"),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
 from evolve import inspection
 from evolve.run import SUCCESS
+from evolve.strategies.base import score
 
 Record = dict[str, Any]
 
@@ -21,6 +23,10 @@ def _pyplot() -> Any:
 
 
 def _save(fig: Any, path: Path) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in fig.axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.png")
     fig.savefig(tmp, dpi=110, bbox_inches="tight")
@@ -41,9 +47,16 @@ def draw(records: list[Record], direction: str, folder: Path, objective: str = "
         [r["generation"] for r in ok], [r["fitness"] for r in ok], s=12, alpha=0.4,
         color="grey", label="each evaluation",
     )  # fmt: skip
-    gens = [row["generation"] for row in rows if row["best"] is not None]
-    ax.plot(gens, [row["best"] for row in rows if row["best"] is not None], "o-", label="best")
-    ax.plot(gens, [row["mean"] for row in rows if row["mean"] is not None], "s--", label="mean")
+    scored = [row for row in rows if row["best"] is not None]
+    gens = [row["generation"] for row in scored]
+
+    def better(a: float, b: float) -> float:
+        return b if score(b, direction) > score(a, direction) else a
+
+    so_far = list(itertools.accumulate((row["best"] for row in scored), better))
+    ax.plot(gens, so_far, "-", linewidth=3, alpha=0.5, label="best so far")
+    ax.plot(gens, [row["best"] for row in scored], "o-", label="best of the generation")
+    ax.plot(gens, [row["mean"] for row in scored], "s--", label="mean of the generation")
     ax.set(xlabel="generation", ylabel=objective, title=f"{objective} per generation")
     ax.legend()
     _save(fig, folder / "fitness.png")

@@ -135,6 +135,32 @@ def _time_limit(keras: Any, seconds: float) -> Any:
     return TimeLimit()
 
 
+def retrain_and_test(
+    problem: KerasProblem, genes: dict[str, Any], seed: int, epochs: int, path: str
+) -> dict[str, Any]:
+    """Train a genome afresh on train + validation for ``epochs``, save it to ``path``, and
+    score it on the test split (the final report; fitness never sees the test split)."""
+    import keras
+    import numpy as np
+
+    data = splits(problem.data)
+    keras.utils.set_random_seed(seed)
+    model = cnn.build_model(genes, data.input_shape, data.num_classes, seed, problem.optimizer)
+    try:
+        model.fit(
+            np.concatenate([data.x_train, data.x_val]),
+            np.concatenate([data.y_train, data.y_val]),
+            epochs=epochs,
+            batch_size=problem.batch_size,
+            verbose=0,
+        )
+        loss, accuracy = model.evaluate(data.x_test, data.y_test, batch_size=256, verbose=0)
+        model.save(path)
+    finally:
+        _clear(keras)
+    return {"epochs": epochs, "test_accuracy": float(accuracy), "test_loss": float(loss)}
+
+
 def describe_data(spec: DataSpec) -> dict[str, Any]:
     """Shapes and sizes of the prepared dataset (loads it into this worker's cache)."""
     return splits(spec).describe()

@@ -123,27 +123,26 @@ def test_an_existing_run_directory_is_never_overwritten(root, tmp_path):
 
 def test_end_to_end_run_on_digits(root, tmp_path):
     run = tmp_path / "run"
-    out = cli(
-        root,
-        "run",
-        "--population",
-        "4",
-        "--generations",
-        "2",
-        "--epochs",
-        "4",
-        "--workers",
-        "2",
-        "--seed",
-        "3",
-        "--out",
-        str(run),
+    args = ["run", "--population", "4", "--generations", "2", "--epochs", "4", "--workers", "2",
+            "--seed", "3", "--final-epochs", "3", "--out", str(run)]  # fmt: skip
+    wrapper = (  # the CLI's main, then a look at what the parent process imported
+        "import sys; from evolve.cli import main; rc = main(sys.argv[1:]);"
+        "print('frameworks in parent:', sorted({m.split('.')[0] for m in sys.modules} & {'tensorflow', 'keras'}));"
+        "sys.exit(rc)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", wrapper, *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=root,
     )
     assert out.returncode == 0, out.stderr[-3000:]
+    assert "frameworks in parent: []" in out.stdout
     assert "best genome" in out.stdout and "test accuracy" in out.stdout
     assert (
         "cuda" not in out.stderr.lower() and "absl" not in out.stderr
-    )  # TF's start-up lines stay in workers.log
+    )  # TF's lines stay in workers.log
 
     cfg = tomllib.loads((run / "config.toml").read_text())
     assert (
@@ -164,15 +163,20 @@ def test_end_to_end_run_on_digits(root, tmp_path):
     assert best["fitness"] == max(r["fitness"] for r in records)
     assert best["fitness"] > 0.5  # chance is 0.1
     assert 0.5 < best["test_accuracy"] <= 1.0
+    assert best["final"]["epochs"] == 3 and 0.5 < best["final"]["test_accuracy"] <= 1.0
+    assert (
+        run / "best" / "model.final.keras"
+    ).exists() and "retrained on train + validation" in out.stdout
+    assert best["lineage"][0]["id"] == best["id"]
 
     kept = sorted(p.stem for p in (run / "models").glob("*.keras"))
     top3 = sorted(r["id"] for r in sorted(records, key=lambda r: -r["fitness"])[:3])
     assert kept == top3
 
     check = (
-        "import json, keras, sys;"
+        "import json, keras;"
         "from evolve.training import test_metrics; from evolve.datasets import DataSpec;"
-        f"m = keras.saving.load_model('{run}/best/model.keras', safe_mode=True);"
+        f"keras.saving.load_model('{run}/best/model.keras', safe_mode=True);"
         f"print(json.dumps(test_metrics(DataSpec('digits'), '{run}/best/model.keras')))"
     )
     loaded = subprocess.run(
