@@ -212,3 +212,30 @@ def test_end_to_end_run_on_digits(root, tmp_path):
     assert (run / "export" / "model.keras").stat().st_size == (
         run / "best" / "model.keras"
     ).stat().st_size
+
+
+def test_resume_extends_a_digits_run_without_training_anything_twice(root, tmp_path):
+    run = tmp_path / "run"
+    common = ["--epochs", "2", "--workers", "2", "--quiet"]
+    assert (
+        cli(
+            root, "run", "--population", "3", "--generations", "1", *common, "--out", str(run)
+        ).returncode
+        == 0
+    )
+    first = [json.loads(line) for line in (run / "history.jsonl").read_text().splitlines()]
+    more = cli(root, "resume", str(run), "--generations", "1", "--quiet")
+    assert more.returncode == 0, more.stderr[-2000:]
+    records = [json.loads(line) for line in (run / "history.jsonl").read_text().splitlines()]
+    assert records[:3] == first and len(records) == 3 + 2
+    assert len({r["id"] for r in records}) == 5 and {r["generation"] for r in records} == {0, 1}
+    log = (run / "run.log").read_text()
+    assert "resume: 3 finished evaluations kept, 0 in flight" in log
+    missing = cli(root, "resume", str(tmp_path / "nothing"), timeout=60)
+    assert missing.returncode == 2 and "holds no run" in missing.stderr
+    state = json.loads((run / "checkpoint.json").read_text())
+    (run / "checkpoint.json").write_text(json.dumps({**state, "format": 7}))
+    future = cli(root, "resume", str(run), timeout=300)
+    assert future.returncode == 2 and future.stderr.strip().splitlines()[-1].startswith(
+        "error: checkpoint.json has format 7"
+    )
