@@ -16,13 +16,13 @@ from evolve import gpus
 from evolve.api import restore
 from evolve.config import ConfigError
 from evolve.datasets import KERAS_DATASETS, DatasetError, DataSpec, prepare
-from evolve.executors import auto_workers, cluster_workers, make_executor
+from evolve.executors import auto_workers, cluster_workers, is_worker_death, make_executor
 from evolve.inspection import generations
 from evolve.inspection import lineage as inspection_lineage
 from evolve.plots import draw
 from evolve.run import Outcome
 from evolve.store import ModelKeeper, RunDir, RunDirError
-from evolve.worker import WorkerSettings
+from evolve.worker import WorkerSettings, one_line
 from genomes.genes import GeneError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -268,7 +268,7 @@ def launch(
             file=sys.stderr,
         )
         return 130
-    return report(outcome, cfg, spec, run, renew())
+    return report(outcome, cfg, spec, run, renew)
 
 
 def _placement(cfg: configuration.Config) -> gpus.Placement:
@@ -426,8 +426,21 @@ def _evaluation_line(record: dict[str, Any]) -> str:
     )
 
 
+def _in_worker(renew: Any, fn: Any, *args: Any) -> Any:
+    """Run ``fn`` in a worker; once more on a fresh pool if the worker dies; None if it dies
+    again (the run's results are already safe on disk)."""
+    for attempt in range(2):
+        try:
+            return renew().submit(fn, *args).result()
+        except Exception as exc:
+            if not is_worker_death(exc) or attempt:
+                print(f"warning: {fn.__name__} failed: {one_line(exc)}", file=sys.stderr)
+                return None
+    return None
+
+
 def report(
-    outcome: Outcome, cfg: configuration.Config, spec: DataSpec, run: RunDir, executor: Any
+    outcome: Outcome, cfg: configuration.Config, spec: DataSpec, run: RunDir, renew: Any
 ) -> int:
     """Score the best model on the test split, write summary.json and print the summary."""
     from evolve.training import retrain_and_test, test_metrics
@@ -455,12 +468,14 @@ def report(
         for r in inspection_lineage(outcome.records, best["id"])
     ]
     if model.exists():
-        test = executor.submit(test_metrics, spec, str(model)).result()
+        test = _in_worker(renew, test_metrics, spec, str(model)) or {}
     if cfg.training.final_epochs:
-        test["final"] = executor.submit(
-            retrain_and_test, _problem(cfg, spec, run), best["genes"], best["seed"],
+        final = _in_worker(
+            renew, retrain_and_test, _problem(cfg, spec, run), best["genes"], best["seed"],
             cfg.training.final_epochs, str((run.best / "model.final.keras").resolve()),
-        ).result()  # fmt: skip
+        )  # fmt: skip
+        if final is not None:
+            test["final"] = final
     run.write_best(best, {**test, "lineage": lineage})
     summary["best"] = {"id": best["id"], "genes": best["genes"], "fitness": best["fitness"], **test}
     run.write_summary(summary)

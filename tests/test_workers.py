@@ -198,3 +198,38 @@ def test_workers_are_recycled_by_count_and_by_memory():
         max(r["rss_mb"] for r in outcome.records) < 400
     )  # recycled before the next leak passes it
     assert len({r["pid"] for r in outcome.records}) > 2
+
+
+def test_the_final_report_survives_a_worker_death(capsys):
+    from concurrent.futures import Future
+
+    from evolve.cli import _in_worker
+
+    class TerminatedWorkerError(Exception):
+        """Named like loky's: how the engine recognises a dead worker."""
+
+    deaths = []
+
+    class Dying:
+        def __init__(self, times):
+            self.times = times
+
+        def submit(self, fn, *args):
+            future = Future()
+            if len(deaths) < self.times:
+                deaths.append(1)
+                future.set_exception(TerminatedWorkerError("a worker was killed"))
+            else:
+                future.set_result(fn(*args))
+            return future
+
+    def add_one(x):
+        return x + 1
+
+    assert _in_worker(lambda: Dying(1), add_one, 1) == 2  # once more, on a fresh pool
+    deaths.clear()
+    assert _in_worker(lambda: Dying(2), add_one, 1) is None  # twice: a warning, no traceback
+    assert (
+        "warning: add_one failed: TerminatedWorkerError: a worker was killed"
+        in capsys.readouterr().err
+    )
