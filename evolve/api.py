@@ -32,6 +32,7 @@ def optimize(
     ordered: bool = False,
     target: float | None = None,
     out: str | Path | None = None,
+    checkpoint_every: float = 1.0,
     progress: bool = False,
     on_record: Callable[[Record], None] | None = None,
     **search: Any,
@@ -45,7 +46,8 @@ def optimize(
     ``[search]`` table). With ``workers > 1`` the fitness must be picklable (a module-level
     function) and runs in worker processes. ``target`` stops once a fitness that good is
     found. ``out`` makes the run resumable: that folder keeps ``settings.json``,
-    ``history.jsonl`` and ``checkpoint.json`` (see ``resume``).
+    ``history.jsonl`` (every evaluation, as it finishes) and ``checkpoint.json`` (at most every
+    ``checkpoint_every`` seconds, and at the end; see ``resume``).
     """
     if not isinstance(space, SearchSpace):
         space = SearchSpace.from_config(space)
@@ -65,7 +67,10 @@ def optimize(
         run.create()
         run.lock()
         write_atomic(run.path / "settings.json", json.dumps(settings, indent=2))
-    return _execute(space, fitness, settings, run, workers, backend, address, progress, on_record)
+    return _execute(
+        space, fitness, settings, run, workers, backend, address, progress, on_record,
+        checkpoint_every=checkpoint_every,
+    )  # fmt: skip
 
 
 def resume(
@@ -77,6 +82,7 @@ def resume(
     workers: int = 1,
     backend: str | None = None,
     address: str = "",
+    checkpoint_every: float = 1.0,
     progress: bool = False,
     on_record: Callable[[Record], None] | None = None,
 ) -> Outcome:
@@ -95,7 +101,7 @@ def resume(
     space = space or SearchSpace.from_config(settings["genes"])
     return _execute(
         space, fitness, settings, run, workers, backend, address, progress, on_record,
-        resuming=True, generations=generations,
+        resuming=True, generations=generations, checkpoint_every=checkpoint_every,
     )  # fmt: skip
 
 
@@ -111,6 +117,7 @@ def _execute(
     on_record: Callable[[Record], None] | None,
     resuming: bool = False,
     generations: int = 0,
+    checkpoint_every: float = 1.0,
 ) -> Outcome:
     direction = settings["direction"]
     proposer = make_strategy(
@@ -143,6 +150,7 @@ def _execute(
         ordered=settings["ordered"],
         target=settings["target"],
         renew=lambda: make_executor(kind, workers, address, worker_settings),
+        checkpoint_every=checkpoint_every,
         on_record=record,
         on_replay=bar.update,
         on_checkpoint=run.write_checkpoint if run is not None else None,

@@ -384,6 +384,7 @@ def evolve_cnn(
         retries_on_failure=cfg.run.retries_on_failure,
         max_failure_share=cfg.run.max_failure_share,
         renew=renew,
+        checkpoint_every=cfg.run.checkpoint_every,
         on_record=on_record,
         on_replay=on_replay,
         on_checkpoint=run.write_checkpoint,

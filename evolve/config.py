@@ -47,6 +47,8 @@ class RunSection:
     """loky: replace a worker after this many evaluations (0: never)."""
     max_worker_rss_mb: int = 3072
     """loky: replace a worker once its resident memory passes this (0: never)."""
+    checkpoint_every: float = 1.0
+    """Seconds between checkpoints at most (0: after every step); the journal is always current."""
 
 
 @dataclass
@@ -194,6 +196,7 @@ def _check(cfg: Config) -> None:
         (0 < cfg.run.max_failure_share <= 1, "run.max_failure_share must be in (0, 1]"),
         (cfg.run.max_evals_per_worker >= 0, "run.max_evals_per_worker must be 0 or more"),
         (cfg.run.max_worker_rss_mb >= 0, "run.max_worker_rss_mb must be 0 or more"),
+        (cfg.run.checkpoint_every >= 0, "run.checkpoint_every must be 0 or more seconds"),
     ]
     for ok, message in rules:
         if not ok:

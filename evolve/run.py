@@ -95,6 +95,7 @@ class Runner:
         retries_on_failure: int = 0,
         max_failure_share: float = 0.5,
         renew: Callable[[], Executor] | None = None,
+        checkpoint_every: float = 0.0,
         on_record: Callable[[Record], None] | None = None,
         on_replay: Callable[[Record], None] | None = None,
         on_checkpoint: Callable[[dict[str, Any]], None] | None = None,
@@ -139,7 +140,9 @@ class Runner:
         self.pending: list[Trial] = []
         """Trials in flight when the run was interrupted: submitted again on resume."""
         self.journal_lines = 0
+        self.checkpoint_every = checkpoint_every
         self._saved: tuple[int, int] | None = None
+        self._saved_at = -float("inf")
 
     # -- the loop -------------------------------------------------------------------------------
 
@@ -164,7 +167,7 @@ class Runner:
             self._collect()
             self._tell_ready(force=done)
         self._tell_ready(force=True)
-        self._checkpoint()
+        self._checkpoint(force=True)
         return self._outcome()
 
     def _fill(self) -> bool:
@@ -400,13 +403,17 @@ class Runner:
                 self.attempts[trial.index] = self.attempts.get(trial.index, 1) - 1
                 self._submit(trial)
 
-    def _checkpoint(self) -> None:
-        """Hand the state to ``on_checkpoint`` whenever something changed since the last time."""
+    def _checkpoint(self, force: bool = False) -> None:
+        """Hand the state to ``on_checkpoint`` when something changed since the last time, at
+        most every ``checkpoint_every`` seconds (a stale checkpoint is safe: resume replays the
+        journal written after it)."""
         version = (self.next_index, len(self.records))
         if self.on_checkpoint is None or version == self._saved:
             return
+        if not force and time.monotonic() - self._saved_at < self.checkpoint_every:
+            return
         self.on_checkpoint(self.state_dict())
-        self._saved = version
+        self._saved, self._saved_at = version, time.monotonic()
 
     # -- records --------------------------------------------------------------------------------
 

@@ -24,8 +24,12 @@ def fitness(genes: dict, genome_id: str) -> float:
 if __name__ == "__main__":
     mode, out = sys.argv[1], sys.argv[2]
     extra = {"replacement": os.environ["REPLACEMENT"]} if os.environ.get("REPLACEMENT") else {}
+    every = float(os.environ.get("CHECKPOINT_EVERY", "0"))  # 0: crash points see every write
     if mode == "start":
-        outcome = evolve.optimize(SPACE, fitness, out=out, **SETTINGS, **extra)
+        outcome = evolve.optimize(
+            SPACE, fitness, out=out, checkpoint_every=every, **SETTINGS, **extra
+        )
     else:
-        outcome = evolve.resume(out, fitness, generations=int(os.environ.get("MORE", "0")))
+        more = int(os.environ.get("MORE", "0"))
+        outcome = evolve.resume(out, fitness, generations=more, checkpoint_every=every)
     print(outcome.best["id"], outcome.stop_reason)

@@ -89,6 +89,24 @@ def test_killed_and_resumed_run_equals_the_uninterrupted_run(tmp_path, replaceme
         assert genome not in before[int(segment)], f"{genome} trained again in segment {segment}"
 
 
+def test_resume_from_a_stale_throttled_checkpoint(tmp_path):
+    reference = tmp_path / "reference"
+    drive("start", reference, tmp_path / "r.calls", 0)
+    out, calls = tmp_path / "run", tmp_path / "calls"
+    slow = {"CHECKPOINT_EVERY": "3600"}  # one checkpoint at the first step, then none until the end
+    before = {0: set()}
+    for segment, crash in enumerate(["journal:9", "journal:8"]):
+        result = drive("start" if segment == 0 else "resume", out, calls, segment, crash, **slow)
+        assert result.returncode == -signal.SIGKILL
+        before[segment + 1] = finished_ids(out)
+    assert drive("resume", out, calls, 2, **slow).returncode == 0
+    assert essence(history(out)) == essence(history(reference))
+    assert final_state(out) == final_state(reference)
+    for line in calls.read_text().splitlines():
+        segment, genome = line.split()
+        assert genome not in before[int(segment)]
+
+
 def test_resume_reports_a_half_written_line_and_a_damaged_checkpoint(tmp_path):
     reference = tmp_path / "reference"
     drive("start", reference, tmp_path / "r.calls", 0)
