@@ -5,7 +5,7 @@
 <run>/history.jsonl    one JSON line per finished evaluation, flushed as it finishes
 <run>/models/          the top-k trained models, <genome id>.keras
 <run>/best/            genome.json and model.keras of the best genome so far
-<run>/checkpoint.json  strategy and loop state, written atomically after every step
+<run>/checkpoint.json  strategy and loop state, atomic, at most every checkpoint_every s
 <run>/summary.json     how the run ended
 ```
 Every file other than the journal is written atomically: a temporary file, fsync, rename.
