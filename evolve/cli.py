@@ -169,21 +169,19 @@ def run_command(args: argparse.Namespace) -> int:
     run = RunDir(args.out or ROOT / "results" / cfg.run.name)
     if run.history.exists() or run.config.exists():
         raise UsageError(f"{run.path} already holds a run; choose another --out or --name")
-    spec = DataSpec(
-        cfg.data.dataset, cfg.data.validation_split, cfg.data.test_split, cfg.data.split_seed
-    )
+    spec = cfg.data_spec()
     data = None if spec.name in KERAS_DATASETS else prepare(spec).describe()
-    _settings(cfg, run)  # resolves workers and GPUs, or stops here with a one-line error
+    settings, placement = _settings(cfg, run)  # resolves workers and GPUs, or a one-line error
     run.create()
     try:
         run.lock()
-        data = data or _probe(cfg, spec, run)
+        data = data or _probe(cfg, spec, settings)
     except BaseException:
         run.close()
         run.discard_if_unused()
         raise
     run.write_config(cfg.to_toml())
-    return launch(cfg, spec, run, data, quiet=args.quiet, verbose=args.verbose)
+    return launch(cfg, spec, run, data, settings, placement, quiet=args.quiet, verbose=args.verbose)
 
 
 def resume_command(args: argparse.Namespace) -> int:
@@ -193,15 +191,14 @@ def resume_command(args: argparse.Namespace) -> int:
     if args.generations < 0:
         raise UsageError("--generations must be 0 or more")
     cfg = configuration.load(run.config)
-    spec = DataSpec(
-        cfg.data.dataset, cfg.data.validation_split, cfg.data.test_split, cfg.data.split_seed
-    )
+    spec = cfg.data_spec()
     run.lock()
     data = None if spec.name in KERAS_DATASETS else prepare(spec).describe()
-    data = data or _probe(cfg, spec, run)
+    settings, placement = _settings(cfg, run)
+    data = data or _probe(cfg, spec, settings)
     return launch(
-        cfg, spec, run, data, quiet=args.quiet, verbose=args.verbose, resuming=True,
-        more=args.generations,
+        cfg, spec, run, data, settings, placement, quiet=args.quiet, verbose=args.verbose,
+        resuming=True, more=args.generations,
     )  # fmt: skip
 
 
@@ -219,9 +216,8 @@ def _settings(cfg: configuration.Config, run: RunDir) -> tuple[WorkerSettings, g
     return settings, placement
 
 
-def _probe(cfg: configuration.Config, spec: DataSpec, run: RunDir) -> dict[str, Any]:
+def _probe(cfg: configuration.Config, spec: DataSpec, settings: WorkerSettings) -> dict[str, Any]:
     """Load a Keras-hosted dataset in a worker: it needs the backend the parent never imports."""
-    settings, _ = _settings(cfg, run)
     try:
         executor = make_executor(cfg.run.backend, cfg.run.workers or 1, cfg.run.address, settings)
     except (ValueError, OSError) as exc:
@@ -234,6 +230,8 @@ def launch(
     spec: DataSpec,
     run: RunDir,
     data: dict[str, Any],
+    settings: WorkerSettings,
+    placement: gpus.Placement,
     *,
     quiet: bool,
     verbose: bool = False,
@@ -241,7 +239,6 @@ def launch(
     more: int = 0,
 ) -> int:
     """Start or continue the configured search, then report it."""
-    settings, placement = _settings(cfg, run)
     try:
         executor = make_executor(cfg.run.backend, cfg.run.workers, cfg.run.address, settings)
     except (ValueError, OSError) as exc:

@@ -11,6 +11,7 @@ from typing import Any
 
 import tomli_w
 
+from evolve.datasets import DataSpec
 from genomes.genes import GeneError
 from genomes.space import SearchSpace
 
@@ -121,6 +122,11 @@ class Config:
         except GeneError as exc:
             raise ConfigError(str(exc)) from None
         return space
+
+    def data_spec(self) -> DataSpec:
+        """The ``[data]`` table as the small, picklable spec that workers receive."""
+        d = self.data
+        return DataSpec(d.dataset, d.validation_split, d.test_split, d.split_seed)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -14,7 +14,6 @@ from typing import Any
 
 from evolve import config as configuration
 from evolve import inspection
-from evolve.datasets import DataSpec
 from evolve.store import RunDir, RunDirError
 from evolve.worker import quiet_process
 
@@ -66,9 +65,7 @@ def inspect_command(args: argparse.Namespace) -> int:
             raise RunDirError(f"{model} does not exist: nothing to evaluate")
         from evolve.training import test_metrics
 
-        spec = DataSpec(
-            cfg.data.dataset, cfg.data.validation_split, cfg.data.test_split, cfg.data.split_seed
-        )
+        spec = cfg.data_spec()
         with _quiet_backend():
             report["test"] = test_metrics(spec, str(model))
     if model.exists() and not args.no_summary:

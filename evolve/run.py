@@ -99,7 +99,6 @@ class Runner:
         on_record: Callable[[Record], None] | None = None,
         on_replay: Callable[[Record], None] | None = None,
         on_checkpoint: Callable[[dict[str, Any]], None] | None = None,
-        on_trial: Callable[[Trial], None] | None = None,
     ) -> None:
         self.strategy = strategy
         self.fitness = fitness
@@ -125,7 +124,6 @@ class Runner:
         self.on_record = on_record or (lambda record: None)
         self.on_replay = on_replay or (lambda record: None)
         self.on_checkpoint = on_checkpoint
-        self.on_trial = on_trial or (lambda trial: None)
         self.records: list[Record] = []
         self.cache: dict[str, Record] = {}
         self.in_flight: dict[Future, Trial] = {}
@@ -205,7 +203,6 @@ class Runner:
             trial_seed(self.seed, self.next_index),
         )
         self.next_index += 1
-        self.on_trial(trial)
         known = self.replay.pop(trial.index, None)
         if known is not None and known["id"] == genome.id:
             self.trained += known.get("cached_from") is None
@@ -327,9 +324,6 @@ class Runner:
                 f"stopped early: {self.failures} of {done} evaluations failed (more than "
                 f"{self.max_failure_share:.0%}); their reasons are in the history"
             )
-
-    def _pending_dupes(self) -> bool:
-        return any(self.duplicates.values())
 
     # -- checkpoint and resume -------------------------------------------------------------------
 
