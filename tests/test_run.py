@@ -37,6 +37,12 @@ def jittery(salt: str):
     return fitness
 
 
+def patient(genes: dict) -> float:
+    """The toy fitness, slow enough (0.2 s) that both pooled workers are up before the run ends."""
+    time.sleep(0.2)
+    return toy(genes)
+
+
 def run(strategy_name: str, workers: int, salt: str, ordered: bool = False, **params):
     space = SearchSpace.from_config(SPACE)
     strategy = make_strategy(strategy_name, space, "maximize", 42, **params)
@@ -185,7 +191,7 @@ def test_real_worker_processes_give_the_same_history_as_one_process():
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
     common = {"population": 6, "generations": 3, "seed": 5}
     inline = evolve.optimize(SPACE, jittery("a"), workers=1, **common)
-    pooled = evolve.optimize(SPACE, jittery("a"), workers=2, backend="loky", **common)
+    pooled = evolve.optimize(SPACE, patient, workers=2, backend="loky", **common)
     key = lambda o: sorted((r["index"], r["id"], r["fitness"]) for r in o.records)  # noqa: E731
     assert key(inline) == key(pooled)
     pids = {r["pid"] for r in pooled.records}
