@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ def optimize(
     workers: int = 1,
     backend: str | None = None,
     address: str = "",
+    executor: Executor | None = None,
     budget: int = 0,
     ordered: bool = False,
     target: float | None = None,
@@ -47,7 +49,10 @@ def optimize(
     function) and runs in worker processes. ``target`` stops once a fitness that good is
     found. ``out`` makes the run resumable: that folder keeps ``settings.json``,
     ``history.jsonl`` (every evaluation, as it finishes) and ``checkpoint.json`` (at most every
-    ``checkpoint_every`` seconds, and at the end; see ``resume``).
+    ``checkpoint_every`` seconds, and at the end; see ``resume``). ``executor`` runs the
+    evaluations on any ``concurrent.futures`` executor of yours instead of ``backend``'s (for
+    instance a ``ThreadPoolExecutor`` for a fitness that waits on a remote service); ``workers``
+    still says how many evaluations are in flight at once.
     """
     if not isinstance(space, SearchSpace):
         space = SearchSpace.from_config(space)
@@ -69,7 +74,7 @@ def optimize(
         write_atomic(run.path / "settings.json", json.dumps(settings, indent=2))
     return _execute(
         space, fitness, settings, run, workers, backend, address, progress, on_record,
-        checkpoint_every=checkpoint_every,
+        checkpoint_every=checkpoint_every, executor=executor,
     )  # fmt: skip
 
 
@@ -82,6 +87,7 @@ def resume(
     workers: int = 1,
     backend: str | None = None,
     address: str = "",
+    executor: Executor | None = None,
     checkpoint_every: float = 1.0,
     progress: bool = False,
     on_record: Callable[[Record], None] | None = None,
@@ -102,6 +108,7 @@ def resume(
     return _execute(
         space, fitness, settings, run, workers, backend, address, progress, on_record,
         resuming=True, generations=generations, checkpoint_every=checkpoint_every,
+        executor=executor,
     )  # fmt: skip
 
 
@@ -118,6 +125,7 @@ def _execute(
     resuming: bool = False,
     generations: int = 0,
     checkpoint_every: float = 1.0,
+    executor: Executor | None = None,
 ) -> Outcome:
     direction = settings["direction"]
     proposer = make_strategy(
@@ -129,7 +137,13 @@ def _execute(
         preload_keras=isinstance(fitness, KerasProblem),
     )
     kind = backend or ("inline" if workers <= 1 else "loky")
-    executor = make_executor(kind, workers, address, worker_settings)
+    renew = None
+    if executor is None:
+        executor = make_executor(kind, workers, address, worker_settings)
+
+        def renew() -> Executor:
+            return make_executor(kind, workers, address, worker_settings)
+
     bar = Progress(settings["budget"] or proposer.expected(), enabled=progress, direction=direction)
 
     def record(entry: Record) -> None:
@@ -149,7 +163,7 @@ def _execute(
         budget=settings["budget"],
         ordered=settings["ordered"],
         target=settings["target"],
-        renew=lambda: make_executor(kind, workers, address, worker_settings),
+        renew=renew,
         checkpoint_every=checkpoint_every,
         on_record=record,
         on_replay=bar.update,

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -196,3 +197,28 @@ def test_real_worker_processes_give_the_same_history_as_one_process():
     assert key(inline) == key(pooled)
     pids = {r["pid"] for r in pooled.records}
     assert len(pids) == 2 and os.getpid() not in pids
+
+
+def test_a_users_own_executor_runs_the_evaluations_concurrently():
+    from concurrent.futures import ThreadPoolExecutor
+
+    threads, busy, most = set(), [0], [0]
+    lock = threading.Lock()
+
+    def waiting(genes: dict) -> float:
+        with lock:
+            threads.add(threading.get_ident())
+            busy[0] += 1
+            most[0] = max(most[0], busy[0])
+        time.sleep(0.02)
+        with lock:
+            busy[0] -= 1
+        return toy(genes)
+
+    common = {"population": 8, "generations": 3, "seed": 2}
+    with ThreadPoolExecutor(4) as pool:
+        threaded = evolve.optimize(SPACE, waiting, workers=4, executor=pool, **common)
+    inline = evolve.optimize(SPACE, toy, **common)
+    key = lambda o: sorted((r["index"], r["id"], r["fitness"]) for r in o.records)  # noqa: E731
+    assert key(threaded) == key(inline)
+    assert most[0] == 4 and len(threads) == 4
