@@ -6,6 +6,7 @@ TensorFlow or Keras at module level.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import os
@@ -35,24 +36,29 @@ def one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _takes(fn: Callable[..., Any], name: str) -> bool:
+def _accepted(fn: Callable[..., Any]) -> frozenset[str]:
+    """Which of ``seed`` and ``genome_id`` a fitness accepts as keywords."""
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
-        return False
-    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+        return frozenset()
+    anything = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    return frozenset(k for k in ("seed", "genome_id") if anything or k in params)
+
+
+_accepted_cached = functools.lru_cache(maxsize=64)(_accepted)
 
 
 def call_fitness(
     fitness: Callable[..., Any], genes: dict[str, Any], seed: int, genome_id: str
 ) -> Any:
     """Call a fitness with the keyword arguments it declares among ``seed`` and ``genome_id``."""
-    kwargs: dict[str, Any] = {}
-    if _takes(fitness, "seed"):
-        kwargs["seed"] = seed
-    if _takes(fitness, "genome_id"):
-        kwargs["genome_id"] = genome_id
-    return fitness(genes, **kwargs)
+    try:
+        accepted = _accepted_cached(fitness)
+    except TypeError:  # an unhashable callable object
+        accepted = _accepted(fitness)
+    given = {"seed": seed, "genome_id": genome_id}
+    return fitness(genes, **{k: given[k] for k in accepted})
 
 
 class EvaluationTimeout(TimeoutError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -51,8 +52,16 @@ class Gene:
         """One allele, uniformly at random."""
         return self.alleles[int(rng.integers(len(self.alleles)))]
 
+    @cached_property
+    def _positions(self) -> dict[tuple[type, Any], int]:
+        return {(type(a), a): i for i, a in enumerate(self.alleles)}
+
     def index(self, value: Any) -> int:
         """Position of ``value`` among the alleles; a clear error if it is not one of them."""
+        try:
+            return self._positions[(type(value), value)]
+        except (KeyError, TypeError):  # not stored exactly as given (0.30000000000000004)
+            pass
         for i, allele in enumerate(self.alleles):
             if _same(allele, value):
                 return i
