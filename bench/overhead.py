@@ -7,7 +7,7 @@ importing TensorFlow, the final test evaluation included) and over the search it
 first evaluation's start to the last one's end), which is what grows with a run's length.
 Random search with a fixed budget, so both runs train exactly the same genomes.
 
-    python bench/workers.py [--budget 24] [--epochs 5]
+    python bench/overhead.py [--budget 24] [--epochs 5]
 """
 
 from __future__ import annotations

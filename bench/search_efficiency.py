@@ -1,0 +1,219 @@
+"""Benchmark: how many trainings each search needs on the tabular benchmark of the lesson's grid.
+
+Every strategy runs ``--reps`` times (seeds 0, 1, ...) for at most ``--cap`` trainings on the
+table that ``bench/make_table.py`` built (288 configurations of the lesson's grid, each trained
+for real with several seeds); each training returns one seed's result at random. Ours run
+through ``evolve.optimize``, as a user's would; the peers (hyperopt, Optuna, a DeepEvolve-style
+truncation GA) are called directly (``bench/peers.py``). Reported per strategy:
+
+- the median number of trainings until a true top-1% configuration (by mean over seeds) is
+  first trained (``>cap`` when fewer than half the repetitions find one);
+- the share of repetitions that train one within 100 trainings;
+- the median regret (best mean accuracy minus the mean accuracy of the configuration the search
+  would pick: its best *observed* result) after 30, 60 and 100 trainings;
+- the share of trainings spent on a configuration already trained (in the first 100).
+
+Writes ``bench/data/search_efficiency.md`` and ``.png``. ``--tune`` instead compares settings
+of our GA (population, selection pressure, mutation) to choose its defaults.
+
+    pip install -e ".[bench]"
+    python bench/search_efficiency.py [--reps 50] [--cap 288] [--tune]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import itertools
+import math
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from peers import PEERS
+from tabular import DEFAULT_TABLE, Enough, Key, Table, Trace, key_of, lesson_genes
+
+import evolve
+
+OUT = Path(__file__).resolve().parent / "data"
+CHECKPOINTS = (30, 60, 100)
+Search = Callable[[Table, int, Trace], None]
+
+
+def ours(strategy: str, **search: Any) -> Search:
+    """One of our strategies, run through ``evolve.optimize`` with a look-up fitness."""
+
+    def run(table: Table, seed: int, trace: Trace) -> None:
+        draws = np.random.default_rng([seed, 1])
+
+        def fitness(genes: dict[str, Any]) -> float:
+            return trace.train(key_of(genes), draws)
+
+        def stop_when_enough(record: dict[str, Any]) -> None:
+            if trace.enough():
+                raise Enough
+
+        settings = {"generations": 10_000, **search} if strategy == "ga" else search
+        with contextlib.suppress(Enough):
+            evolve.optimize(
+                lesson_genes(), fitness, strategy=strategy, seed=seed, budget=trace.cap,
+                on_record=stop_when_enough, **settings,
+            )  # fmt: skip
+
+    return run
+
+
+OURS: dict[str, Search] = {
+    "grid (ours)": ours("grid"),
+    "random (ours)": ours("random"),
+    "TPE (ours, Optuna's sampler)": ours("tpe"),
+    "GA generational, SUS (ours)": ours("ga"),
+    "GA generational, tournament (ours)": ours("ga", selection="tournament"),
+    "GA steady-state, aging (ours)": ours("ga", replacement="oldest"),
+}
+
+
+def first_hit(trace: Trace, top: set[Key]) -> float:
+    """1-based index of the first training of a top configuration (``inf``: none)."""
+    return next((i + 1 for i, (key, _) in enumerate(trace) if key in top), math.inf)
+
+
+def pick(trace: Trace, n: int) -> Key:
+    """The configuration a search would report after ``n`` trainings: its best observed."""
+    return max(trace[:n], key=lambda t: t[1])[0]
+
+
+def summarize(table: Table, traces: list[Trace]) -> dict[str, float]:
+    top = table.top(0.01)
+    hits = [first_hit(t, top) for t in traces]
+    row = {
+        "median": statistics.median(hits),
+        "within_100": float(np.mean([h <= 100 for h in hits])),
+    }
+    for n in CHECKPOINTS:
+        row[f"regret_{n}"] = statistics.median(table.regret(pick(t, n)) for t in traces)
+    repeats = [1 - len({k for k, _ in t[:100]}) / len(t[:100]) for t in traces]
+    row["repeats"] = float(np.mean(repeats))
+    return row
+
+
+def evaluate(table: Table, search: Search, reps: int, cap: int) -> tuple[dict, list[Trace]]:
+    started = time.perf_counter()
+    traces = []
+    for seed in range(reps):
+        traces.append(Trace(table, table.top(0.01), cap, horizon=max(CHECKPOINTS)))
+        search(table, seed, traces[-1])
+    row = summarize(table, traces)
+    row["seconds"] = time.perf_counter() - started
+    return row, traces
+
+
+def markdown(rows: dict[str, dict[str, float]], cap: int) -> str:
+    def trainings(value: float) -> str:
+        return f">{cap}" if math.isinf(value) else f"{value:g}"
+
+    header = (
+        "| strategy | median trainings to a top-1% config | found within 100 | "
+        + " | ".join(f"regret @{n}" for n in CHECKPOINTS)
+        + " | repeated trainings (first 100) |"
+    )
+    lines = [header, "|" + "---|" * (5 + len(CHECKPOINTS) - 1)]
+    for name, r in rows.items():
+        regrets = " | ".join(f"{r[f'regret_{n}']:.4f}" for n in CHECKPOINTS)
+        lines.append(
+            f"| {name} | {trainings(r['median'])} | {r['within_100']:.0%} | {regrets} | "
+            f"{r['repeats']:.0%} |"
+        )
+    return "\n".join(lines)
+
+
+def plot(table: Table, traces: dict[str, list[Trace]], cap: int, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    top = table.top(0.01)
+    steps = np.arange(1, cap + 1)
+    early = steps[steps <= max(CHECKPOINTS)]
+    fig, (found, regret) = plt.subplots(1, 2, figsize=(13, 5))
+    for name, runs in traces.items():
+        hits = np.array([first_hit(t, top) for t in runs])
+        style = "--" if "peer" in name else "-"
+        found.plot(steps, [(hits <= s).mean() for s in steps], style, label=name)
+        curve = [statistics.median(table.regret(pick(t, s)) for t in runs) for s in early]
+        regret.plot(early, curve, style, label=name)
+    found.set(
+        xlabel="trainings", ylabel="share of repetitions", title="a top-1% configuration found"
+    )
+    regret.set(xlabel="trainings", ylabel="median regret (mean validation accuracy)")
+    regret.set_title("regret of the configuration each would pick")
+    regret.set_yscale("symlog", linthresh=1e-3)
+    found.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def tune(table: Table, reps: int, cap: int) -> None:
+    """Compare GA settings; print them best first (median trainings, then regret @60)."""
+    rows = {}
+    grid = itertools.product(
+        ("generational", "oldest"),
+        (6, 8, 10, 16),
+        (("sus", {}), ("tournament", {"tournament_size": 2}), ("tournament", {})),
+        (("uniform", 0.5), ("uniform", 1.0), ("per_gene", 0.25)),
+    )
+    for replacement, population, (selection, extra), (mutation, rate) in grid:
+        name = (
+            f"{replacement} pop {population} {selection}{extra.get('tournament_size', '')} "
+            f"{mutation} {rate}"
+        )
+        search = ours(
+            "ga", replacement=replacement, population=population, selection=selection,
+            mutation=mutation, mutation_rate=rate, **extra,
+        )  # fmt: skip
+        rows[name], _ = evaluate(table, search, reps, cap)
+        print(f"{name}: median {rows[name]['median']}, regret@60 {rows[name]['regret_60']:.4f}")
+    ranked = dict(sorted(rows.items(), key=lambda kv: (kv[1]["median"], kv[1]["regret_60"])))
+    print(markdown(ranked, cap))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--table", type=Path, default=DEFAULT_TABLE)
+    parser.add_argument("--reps", type=int, default=50)
+    parser.add_argument("--cap", type=int, default=288)
+    parser.add_argument("--only", default="", help="run the strategies whose name contains this")
+    parser.add_argument("--tune", action="store_true", help="compare settings of our GA")
+    args = parser.parse_args()
+    table = Table.load(args.table)
+    top = table.top(0.01)
+    print(
+        f"table {args.table.name}: {len(table.keys)} configurations, best mean accuracy "
+        f"{table.best_mean:.4f}, top 1% = {len(top)} configurations "
+        f"(mean >= {min(table.mean(k) for k in top):.4f}); {args.reps} repetitions, "
+        f"at most {args.cap} trainings each"
+    )
+    if args.tune:
+        tune(table, args.reps, args.cap)
+        return 0
+    rows, traces = {}, {}
+    for name, search in {**OURS, **PEERS}.items():
+        if args.only.lower() in name.lower():
+            rows[name], traces[name] = evaluate(table, search, args.reps, args.cap)
+            print(f"  {name}: {rows[name]['seconds']:.1f} s", flush=True)
+    text = markdown(rows, args.cap)
+    print(text)
+    if not args.only:
+        OUT.mkdir(exist_ok=True)
+        (OUT / "search_efficiency.md").write_text(text + "\n")
+        plot(table, traces, args.cap, OUT / "search_efficiency.png")
+        print(f"wrote {OUT / 'search_efficiency.md'} and .png")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
