@@ -14,10 +14,10 @@ truncation GA) are called directly (``bench/peers.py``). Reported per strategy:
 - the share of trainings spent on a configuration already trained (in the first 100).
 
 Writes ``bench/data/search_efficiency.md`` and ``.png``. ``--tune`` instead compares settings
-of our GA (population, selection pressure, mutation) to choose its defaults.
+of our GA (population, selection pressure, mutation, crossover) to choose its defaults.
 
     pip install -e ".[bench]"
-    python bench/search_efficiency.py [--reps 50] [--cap 288] [--tune]
+    python bench/search_efficiency.py [--reps 50] [--cap 288] [--tune broad|focus]
 """
 
 from __future__ import annotations
@@ -70,9 +70,9 @@ OURS: dict[str, Search] = {
     "grid (ours)": ours("grid"),
     "random (ours)": ours("random"),
     "TPE (ours, Optuna's sampler)": ours("tpe"),
-    "GA generational, SUS (ours)": ours("ga"),
-    "GA generational, tournament (ours)": ours("ga", selection="tournament"),
-    "GA steady-state, aging (ours)": ours("ga", replacement="oldest"),
+    "GA generational, SUS (ours, the lesson's)": ours("ga", selection="sus"),
+    "GA generational, tournament of 5 (ours, default)": ours("ga"),
+    "GA steady-state, aging, tournament of 5 (ours)": ours("ga", replacement="oldest"),
 }
 
 
@@ -160,31 +160,47 @@ def plot(table: Table, traces: dict[str, list[Trace]], cap: int, path: Path) -> 
     fig.savefig(path, dpi=110)
 
 
-def tune(table: Table, reps: int, cap: int) -> None:
+TUNING = {
+    "broad": {
+        "replacement": ("generational", "oldest"),
+        "population": (6, 8, 10, 16),
+        "selection": ("sus", "tournament:2", "tournament:3", "tournament:5"),
+        "mutation": ("uniform:0.5", "uniform:1.0", "per_gene:0.25"),
+    },
+    "focus": {
+        "replacement": ("generational", "oldest"),
+        "population": (8, 10, 12),
+        "selection": ("tournament:3", "tournament:5", "tournament:7"),
+        "crossover": ("single_point", "uniform"),
+    },
+}
+"""GA settings compared by ``--tune``: every combination of each stage's values."""
+
+
+def ga_settings(choice: dict[str, Any]) -> dict[str, Any]:
+    """Settings of ``optimize`` from a tuning choice: ``"tournament:5"`` is a tournament of 5,
+    ``"uniform:0.5"`` uniform mutation at rate 0.5."""
+    settings = dict(choice)
+    if ":" in str(choice.get("selection", "")):
+        settings["selection"], size = choice["selection"].split(":")
+        settings["tournament_size"] = int(size)
+    if ":" in str(choice.get("mutation", "")):
+        settings["mutation"], rate = choice["mutation"].split(":")
+        settings["mutation_rate"] = float(rate)
+    return settings
+
+
+def tune(table: Table, stage: str, reps: int, cap: int, only: str) -> None:
     """Compare GA settings; print them best first (median trainings to a top-1% config, then
     the mean, counting a repetition that never found one as ``cap``)."""
+    axes = TUNING[stage]
     rows = {}
-    grid = itertools.product(
-        ("generational", "oldest"),
-        (6, 8, 10, 16),
-        (
-            ("sus", {}),
-            ("tournament", {"tournament_size": 2}),
-            ("tournament", {"tournament_size": 3}),
-            ("tournament", {"tournament_size": 5}),
-        ),
-        (("uniform", 0.5), ("uniform", 1.0), ("per_gene", 0.25)),
-    )
-    for replacement, population, (selection, extra), (mutation, rate) in grid:
-        name = (
-            f"{replacement} pop {population} {selection}{extra.get('tournament_size', '')} "
-            f"{mutation} {rate}"
-        )
-        search = ours(
-            "ga", replacement=replacement, population=population, selection=selection,
-            mutation=mutation, mutation_rate=rate, **extra,
-        )  # fmt: skip
-        rows[name], _ = evaluate(table, search, reps, cap)
+    for values in itertools.product(*axes.values()):
+        choice = dict(zip(axes, values, strict=True))
+        name = " ".join(str(v) for v in values)
+        if only.lower() not in name.lower():
+            continue
+        rows[name], _ = evaluate(table, ours("ga", **ga_settings(choice)), reps, cap)
         print(f"{name}: median {rows[name]['median']}, mean {rows[name]['mean']:.1f}", flush=True)
     ranked = dict(sorted(rows.items(), key=lambda kv: (kv[1]["median"], kv[1]["mean"])))
     print(markdown(ranked, cap))
@@ -195,8 +211,10 @@ def main() -> int:
     parser.add_argument("--table", type=Path, default=DEFAULT_TABLE)
     parser.add_argument("--reps", type=int, default=50)
     parser.add_argument("--cap", type=int, default=288)
-    parser.add_argument("--only", default="", help="run the strategies whose name contains this")
-    parser.add_argument("--tune", action="store_true", help="compare settings of our GA")
+    parser.add_argument(
+        "--only", default="", help="run the strategies whose name contains one of these (a,b)"
+    )
+    parser.add_argument("--tune", choices=list(TUNING), help="compare settings of our GA")
     args = parser.parse_args()
     table = Table.load(args.table)
     top = table.top(0.01)
@@ -207,11 +225,11 @@ def main() -> int:
         f"at most {args.cap} trainings each"
     )
     if args.tune:
-        tune(table, args.reps, args.cap)
+        tune(table, args.tune, args.reps, args.cap, args.only)
         return 0
     rows, traces = {}, {}
     for name, search in {**OURS, **PEERS}.items():
-        if args.only.lower() in name.lower():
+        if any(part.lower() in name.lower() for part in args.only.split(",")):
             rows[name], traces[name] = evaluate(table, search, args.reps, args.cap)
             print(f"  {name}: {rows[name]['seconds']:.1f} s", flush=True)
     text = markdown(rows, args.cap)

@@ -85,8 +85,9 @@ class SearchSection:
     budget: int = 0
     """Most trainings in the run; 0 = the strategy's own end (GA generations, the whole grid,
     population x generations for random and tpe)."""
-    selection: str = "sus"
-    tournament_size: int = 3
+    selection: str = "tournament"
+    """sus (the lesson's), roulette, tournament or truncation; see the README's Benchmarks."""
+    tournament_size: int = 5
     truncation: float = 0.5
     crossover: str = "single_point"
     crossover_rate: float = 0.9
