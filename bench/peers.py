@@ -47,8 +47,9 @@ def optuna_tpe(table: Table, seed: int, trace: Trace) -> None:
 
 
 def hyperopt_tpe(table: Table, seed: int, trace: Trace) -> None:
-    """hyperopt's ``fmin`` with ``tpe.suggest``, the space written as in the lesson's examples:
-    ``hp.quniform`` for dropout and filters, ``hp.choice`` for the learning rate and kernel."""
+    """hyperopt's ``fmin`` with ``tpe.suggest``, the space written the way the Keras example
+    the lesson links to writes one: ``hp.quniform`` for dropout and filters, ``hp.choice`` for
+    the learning rate and the kernel size."""
     import logging
 
     from hyperopt import STATUS_OK, Trials, fmin, hp, tpe
