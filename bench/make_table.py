@@ -59,10 +59,10 @@ def trained(run: Path) -> list[dict[str, object]]:
     return [r for r in records if r["status"] != "cached"]
 
 
-def rows(run: Path, seed: int) -> list[dict[str, object]]:
-    """One row per configuration trained in ``run``."""
+def rows(records: list[dict[str, object]], seed: int) -> list[dict[str, object]]:
+    """One table row per training record."""
     found = []
-    for record in trained(run):
+    for record in records:
         metrics = record["metrics"]
         found.append(
             {
@@ -85,9 +85,8 @@ def main() -> int:
     args = parser.parse_args()
     table, hours = [], 0.0
     for seed in args.seeds:
-        run = run_grid(seed, args.epochs, args.workers)
-        table += rows(run, seed)
-        records = trained(run)
+        records = trained(run_grid(seed, args.epochs, args.workers))
+        table += rows(records, seed)
         ends = [r["started"] + r["seconds"] for r in records]
         hours += (max(ends) - min(r["started"] for r in records)) / 3600
     DATA.mkdir(parents=True, exist_ok=True)
@@ -108,7 +107,7 @@ def main() -> int:
         "configurations": len(configurations),
         "rows": len(table),
         "failed": sum(row["status"] != "ok" for row in table),
-        "machine": f"{os.cpu_count()} CPU cores ({platform.machine()}), no GPU, "
+        "machine": f"{os.cpu_count()} CPU cores ({platform.machine()}), "
         f"{args.workers} workers, Python {platform.python_version()}",
         "search_hours": round(hours, 2),
     }

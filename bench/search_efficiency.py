@@ -39,6 +39,7 @@ from tabular import DEFAULT_TABLE, Enough, Key, Table, Trace, key_of, lesson_gen
 import evolve
 
 OUT = Path(__file__).resolve().parent / "data"
+SPACE = lesson_genes()
 CHECKPOINTS = (30, 60, 100)
 Search = Callable[[Table, int, Trace], None]
 
@@ -59,7 +60,7 @@ def ours(strategy: str, **search: Any) -> Search:
         settings = {"generations": 10_000, **search} if strategy == "ga" else search
         with contextlib.suppress(Enough):
             evolve.optimize(
-                lesson_genes(), fitness, strategy=strategy, seed=seed, budget=trace.cap,
+                SPACE, fitness, strategy=strategy, seed=seed, budget=trace.cap,
                 on_record=stop_when_enough, **settings,
             )  # fmt: skip
 

@@ -13,6 +13,7 @@ import tomllib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -60,12 +61,17 @@ class Table:
     def keys(self) -> list[Key]:
         return list(self.scores)
 
-    def mean(self, key: Key) -> float:
-        return float(np.mean(self.scores[key]))
+    @cached_property
+    def means(self) -> dict[Key, float]:
+        """Each configuration's true quality: its mean over the seeds."""
+        return {k: float(np.mean(v)) for k, v in self.scores.items()}
 
-    @property
+    def mean(self, key: Key) -> float:
+        return self.means[key]
+
+    @cached_property
     def best_mean(self) -> float:
-        return max(self.mean(k) for k in self.scores)
+        return max(self.means.values())
 
     def top(self, share: float = 0.01) -> set[Key]:
         """The configurations whose mean is in the best ``share`` (at least one)."""

@@ -137,12 +137,12 @@ def _execute(
         preload_keras=isinstance(fitness, KerasProblem),
     )
     kind = backend or ("inline" if workers <= 1 else "loky")
-    renew = None
-    if executor is None:
-        executor = make_executor(kind, workers, address, worker_settings)
 
-        def renew() -> Executor:
-            return make_executor(kind, workers, address, worker_settings)
+    def fresh() -> Executor:
+        return make_executor(kind, workers, address, worker_settings)
+
+    own = executor is None  # a user's executor is theirs to mend: no renewal after a death
+    executor = fresh() if own else executor
 
     bar = Progress(settings["budget"] or proposer.expected(), enabled=progress, direction=direction)
 
@@ -163,7 +163,7 @@ def _execute(
         budget=settings["budget"],
         ordered=settings["ordered"],
         target=settings["target"],
-        renew=renew,
+        renew=fresh if own else None,
         checkpoint_every=checkpoint_every,
         on_record=record,
         on_replay=bar.update,
