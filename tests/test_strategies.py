@@ -8,7 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from evolve.strategies import DONE, WAIT, GeneticAlgorithm, make_strategy
+from evolve.search import DONE, WAIT, make_strategy
+from evolve.search.ga import GeneticAlgorithm
 from genomes import SearchSpace
 
 
@@ -45,7 +46,7 @@ def generations_of(ga: GeneticAlgorithm, fitness=toy_fitness):
             batch.append(genome)
         if genome is DONE:
             return seen
-        seen.append(list(ga._slot_genomes))
+        seen.append(list(ga._cohort_genomes))
         for genome in batch:
             ga.tell(genome, fitness(genome.genes))
     raise AssertionError("the GA never finished")

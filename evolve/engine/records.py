@@ -1,0 +1,230 @@
+"""What one evaluation left behind: a typed record with a status, and how a run ended.
+
+A ``Record`` is one line of ``history.jsonl``. It serialises to the same JSON keys as the
+journals written before records were typed (``to_json``/``from_json``), and it can also be read
+as a mapping of those keys (``record["fitness"]``), so a user's ``on_record`` callback and the
+readers of a run (inspection, plots) see one shape whether the record comes from the loop or
+from the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from evolve.search.base import score
+from genomes.genome import Genome
+
+
+class Status(enum.StrEnum):
+    """How an evaluation ended. A ``StrEnum``: ``Status.OK == "ok"`` and JSON writes ``"ok"``."""
+
+    OK = "ok"
+    """Trained; ``fitness`` is set."""
+    CACHED = "cached"
+    """The same genome (same id) was evaluated earlier in the run: its result, not trained."""
+    FAILED = "failed"
+    """The evaluation raised (or gave a non-finite fitness); ``reason`` says why."""
+    TIMEOUT = "timeout"
+    """It ran past the run's timeout."""
+    DIED = "died"
+    """Its worker process died on every try."""
+
+    @property
+    def succeeded(self) -> bool:
+        """True for the statuses that carry a fitness (ok, cached)."""
+        return self in (Status.OK, Status.CACHED)
+
+
+class RecordFormatError(ValueError):
+    """A history line that this version of the engine cannot read (too old or foreign)."""
+
+
+REQUIRED = ("index", "id", "generation", "genes", "seed", "status", "fitness")
+"""Keys every journal line has carried since the first version of the engine."""
+
+
+@dataclass
+class Record(Mapping[str, Any]):
+    """One finished evaluation (trained, failed, or answered from the cache)."""
+
+    index: int
+    """Position in ask order (0, 1, 2, ...): the run's n-th proposal."""
+    id: str
+    generation: int
+    genes: dict[str, Any]
+    seed: int
+    """The training seed (see ``trial_seed``)."""
+    status: Status
+    fitness: float | None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    parents: list[str] = field(default_factory=list)
+    origin: str = "random"
+    reason: str = ""
+    seconds: float | None = None
+    pid: int | None = None
+    host: str | None = None
+    cuda_visible_devices: str | None = None
+    rss_mb: float | None = None
+    started: float | None = None
+    time: float = field(default_factory=time.time)
+    attempts: int = 0
+    cached_from: int | None = None
+    """Index of the record this one repeats (status ``cached``, or a cached failure)."""
+
+    @property
+    def succeeded(self) -> bool:
+        return Status(self.status).succeeded
+
+    def to_json(self) -> dict[str, Any]:
+        """The journal line's fields (``cached_from`` only on cache hits, as always)."""
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        data["status"] = str(self.status)
+        if self.cached_from is None:
+            del data["cached_from"]
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Record:
+        """A record from a journal line; ``RecordFormatError`` if a required key is missing or
+        the status is unknown (a journal too old, or not ours). Unknown keys are ignored."""
+        missing = [k for k in REQUIRED if k not in data]
+        if missing:
+            raise RecordFormatError(f"a history line lacks {', '.join(missing)}")
+        try:
+            status = Status(data["status"])
+        except ValueError:
+            raise RecordFormatError(f"unknown status {data['status']!r} in history") from None
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{**{k: v for k, v in data.items() if k in names}, "status": status})
+
+    # -- read-only mapping of the JSON fields ----------------------------------------------------
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "cached_from" or key in _FIELDS:
+            return getattr(self, key)
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.to_json())
+
+    def __len__(self) -> int:
+        return len(self.to_json())
+
+
+_FIELDS = frozenset(f.name for f in dataclasses.fields(Record))
+
+
+@dataclass
+class Outcome:
+    """How a run ended: every record in finishing order, the best, and why it stopped."""
+
+    records: list[Record]
+    stop_reason: str
+    direction: str
+    aborted: bool = False
+    """True when the run stopped because too many evaluations failed."""
+    trained: int = 0
+    cached: int = 0
+    failed: int = 0
+    best: Record | None = None
+    test: dict[str, Any] = field(default_factory=dict)
+    """The final report of a Keras run: the best model's test metrics (``test_accuracy``, ...)."""
+
+    @classmethod
+    def of(
+        cls, records: list[Record], stop_reason: str, direction: str, aborted: bool, trained: int
+    ) -> Outcome:
+        """The outcome of a run that finished with ``records``."""
+        return cls(
+            records=records,
+            stop_reason=stop_reason,
+            direction=direction,
+            aborted=aborted,
+            trained=trained,
+            cached=sum(r.cached_from is not None for r in records),
+            failed=sum(not r.succeeded for r in records),
+            best=best_record(records, direction),
+        )
+
+
+def best_record(records: Sequence[Mapping[str, Any]], direction: str) -> Any:
+    """The record of best fitness (earliest on ties); ``None`` if every evaluation failed.
+
+    Takes ``Record`` objects or journal dicts alike.
+    """
+    ok = [r for r in records if Status(r["status"]).succeeded and r["fitness"] is not None]
+    if not ok:
+        return None
+    return max(ok, key=lambda r: (score(r["fitness"], direction), -r["index"]))
+
+
+@dataclass
+class Trial:
+    """One proposal on its way: the genome, its place in ask order and its training seed."""
+
+    index: int
+    genome: Genome
+    generation: int
+    seed: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "genome": self.genome.to_dict(),
+            "generation": self.generation,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Trial:
+        """A trial from its checkpoint entry, or from the history record it produced."""
+        genome = data.get("genome") or {
+            "id": data["id"],
+            "genes": data["genes"],
+            "parents": data.get("parents", []),
+            "origin": data.get("origin", "random"),
+        }
+        return cls(data["index"], Genome.from_dict(genome), data["generation"], data["seed"])
+
+    def record(self, result: Mapping[str, Any], attempts: int) -> Record:
+        """The record of this trial from a worker's result (``run_trial``'s dict)."""
+        g = self.genome
+        return Record(
+            index=self.index,
+            id=g.id,
+            generation=self.generation,
+            genes=dict(g.genes),
+            parents=list(g.parents),
+            origin=g.origin,
+            seed=self.seed,
+            status=Status(result["status"]),
+            fitness=result["fitness"],
+            metrics=result["metrics"],
+            reason=result.get("reason", ""),
+            seconds=result.get("seconds"),
+            pid=result.get("pid"),
+            host=result.get("host"),
+            cuda_visible_devices=result.get("cuda_visible_devices"),
+            rss_mb=result.get("rss_mb"),
+            started=result.get("started"),
+            attempts=attempts,
+        )
+
+    def cached(self, original: Record) -> Record:
+        """This trial answered from the record of an earlier trial of the same genome."""
+        record = self.record({**original, "seconds": 0.0}, attempts=0)
+        record.status = Status.CACHED if original.status == Status.OK else original.status
+        record.cached_from = original.index
+        return record
+
+
+def trial_seed(run_seed: int, index: int) -> int:
+    """The training seed of the ``index``-th genome of a run: independent of worker count."""
+    return int(np.random.SeedSequence([run_seed, index]).generate_state(1)[0] % (2**31 - 1))

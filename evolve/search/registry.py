@@ -1,0 +1,154 @@
+"""Where strategies are found: each registers itself, with its settings, where it is defined.
+
+A strategy is a ``Strategy`` subclass decorated with ``@register``; its class attributes say
+its ``name``, a one-line ``summary``, the ``settings`` it reads (``Setting``: default, help,
+allowed values) and the pip ``extra`` it needs. The config's choices, the command line's help
+and every "known: ..." message come from here, so adding a strategy is one new file in
+``evolve/search/`` (every module there is imported on first use of the registry).
+In the spirit of nevergrad's registration of optimizers where they are defined.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import pkgutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from evolve.search.base import Strategy
+    from genomes.space import SearchSpace
+
+
+class SettingError(ValueError):
+    """A setting has an unknown name, a wrong type, or a value out of range; one line."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One named setting of a strategy (or of a run): its default, what it means, what it allows.
+
+    ``choices`` lists the allowed values; ``check`` returns True for an allowed value and
+    ``rule`` completes the sentence "<name> must be ..." when it does not.
+    """
+
+    name: str
+    default: Any
+    help: str
+    choices: Sequence[Any] | None = None
+    check: Callable[[Any], bool] | None = None
+    rule: str = ""
+
+    def parse(self, value: Any, where: str = "") -> Any:
+        """``value`` checked against the default's type, the choices and the rule.
+
+        An int is accepted for a float setting. Raises ``SettingError`` naming ``where.name``.
+        """
+        key = f"{where}.{self.name}" if where else self.name
+        value = coerce(key, value, self.default)
+        if self.choices is not None and value not in self.choices:
+            raise SettingError(
+                f"{key} = {value!r} is not one of: {', '.join(map(str, self.choices))}"
+                + suggest(str(value), [str(c) for c in self.choices], listed=True)
+            )
+        if self.check is not None and not self.check(value):
+            raise SettingError(f"{key} must be {self.rule}, got {value!r}")
+        return value
+
+
+def coerce(key: str, value: Any, like: Any) -> Any:
+    """``value`` if it has the type of ``like`` (a bool is not a number; an int is a float);
+    ``like`` None accepts any number. Raises ``SettingError``."""
+    if like is None or (isinstance(like, float) and not isinstance(like, bool)):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value, kind = (float(value) if ok else value), "float"
+    elif isinstance(like, bool):
+        ok, kind = isinstance(value, bool), "bool"
+    elif isinstance(like, int):
+        ok, kind = isinstance(value, int) and not isinstance(value, bool), "int"
+    else:
+        ok, kind = isinstance(value, str), "str"
+    if not ok:
+        raise SettingError(f"{key} must be {kind}, got {value!r}")
+    return value
+
+
+def suggest(word: str, options: Sequence[str], listed: bool = False) -> str:
+    """`` (did you mean 'x'?)`` for a near miss, else the known names (unless ``listed``)."""
+    close = difflib.get_close_matches(word, list(options), n=1)
+    if close:
+        return f" (did you mean '{close[0]}'?)"
+    return "" if listed else f" (known: {', '.join(options)})"
+
+
+_REGISTRY: dict[str, type[Strategy]] = {}
+_LOADED = False
+
+
+def register(cls: type[Strategy]) -> type[Strategy]:
+    """Class decorator: make ``cls`` known under ``cls.name``. Raises ``ValueError`` when the
+    name is taken by another class or a setting clashes with a common one."""
+    from evolve.search.base import COMMON_SETTINGS
+
+    known = _REGISTRY.get(cls.name)
+    if known is not None and known is not cls:
+        raise ValueError(f"strategy '{cls.name}' is registered twice")
+    common = {s.name for s in COMMON_SETTINGS}
+    clash = [s.name for s in cls.settings if s.name in common]
+    if clash:
+        raise ValueError(f"strategy '{cls.name}' redefines the common setting {clash[0]}")
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def _load() -> None:
+    """Import every strategy module of this package once, so that each registers itself."""
+    global _LOADED
+    if _LOADED:
+        return
+    import evolve.search as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        if not info.name.startswith("_") and info.name not in ("base", "registry", "operators"):
+            importlib.import_module(f"evolve.search.{info.name}")
+    _LOADED = True
+
+
+def strategies() -> dict[str, type[Strategy]]:
+    """Every registered strategy class by name, in a stable order (built-ins first)."""
+    _load()
+    return dict(_REGISTRY)
+
+
+def strategy_class(name: str) -> type[Strategy]:
+    """The class registered as ``name``; ``SettingError`` with a suggestion otherwise."""
+    found = strategies().get(name)
+    if found is None:
+        raise SettingError(f"unknown strategy '{name}'" + suggest(name, list(_REGISTRY)))
+    return found
+
+
+def strategy_settings() -> dict[str, Setting]:
+    """Every strategy-specific setting of every registered strategy, by name."""
+    table: dict[str, Setting] = {}
+    for cls in strategies().values():
+        for setting in cls.settings:
+            table.setdefault(setting.name, setting)
+    return table
+
+
+def make_strategy(
+    name: str, space: SearchSpace, direction: str, seed: int, **params: Any
+) -> Strategy:
+    """Build the strategy registered as ``name``.
+
+    ``params`` are the common settings (``population``, ``generations``, ``budget``) and any
+    strategy's own settings; those of other strategies are accepted and ignored (one config
+    serves every strategy), an unknown name is an error. Every value is checked
+    (``SettingError``, one line) before the strategy is built.
+    """
+    cls = strategy_class(name)
+    values = cls.validate(params)
+    return cls(space, direction, seed, **values)
