@@ -3,7 +3,7 @@
 
 import sys
 
-from evolve.cli import main
+from evolve.app.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 
 import evolve
-from evolve.store import RunDir
-from evolve.strategies.ga import GeneticAlgorithm
+from evolve.rundir.store import RunDir
+from evolve.search.ga import GeneticAlgorithm
 
 DATA = Path(__file__).resolve().parent / "data"
 SPACE = {f"g{i}": {"type": "int", "min": 0, "max": 9} for i in range(6)}

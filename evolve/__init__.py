@@ -4,6 +4,6 @@ Importing this package never imports TensorFlow or Keras.
 """
 
 from evolve.api import optimize, resume
-from evolve.run import Outcome
+from evolve.engine.records import Outcome, Record, Status
 
-__all__ = ["Outcome", "optimize", "resume"]
+__all__ = ["Outcome", "Record", "Status", "optimize", "resume"]

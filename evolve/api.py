@@ -1,21 +1,38 @@
-"""The Python API: evolve anything for which you can write a fitness function."""
+"""The Python API: evolve anything for which you can write a fitness function.
+
+``optimize`` and ``resume`` check every keyword as strictly as the config file is checked (they
+build the same ``Config``), then go through the same session as the command line, so a run
+started here can be inspected, exported and resumed from the command line, and the other way
+round.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
-from evolve.executors import make_executor
-from evolve.progress import Progress
-from evolve.run import Outcome, Record, Runner
-from evolve.store import RunDir, RunDirError, write_atomic
-from evolve.strategies import make_strategy
-from evolve.training import KerasProblem
-from evolve.worker import WorkerSettings
+from evolve import session
+from evolve.app import config as configuration
+from evolve.app.config import ConfigError
+from evolve.engine.records import Outcome, Record
+from evolve.search.registry import strategy_settings, suggest
+from genomes.genes import GeneError
 from genomes.space import SearchSpace
+
+RUN_KEYS = (
+    "timeout",
+    "retries_on_death",
+    "retries_on_failure",
+    "max_failure_share",
+    "max_evals_per_worker",
+    "max_worker_rss_mb",
+    "gpus",
+    "workers_per_gpu",
+    "keep_models",
+)
+"""``[run]`` settings that ``optimize`` also takes as keywords."""
 
 
 def optimize(
@@ -37,160 +54,93 @@ def optimize(
     checkpoint_every: float = 1.0,
     progress: bool = False,
     on_record: Callable[[Record], None] | None = None,
-    **search: Any,
+    **settings: Any,
 ) -> Outcome:
     """Search ``space`` for the genes that maximise (or minimise) ``fitness``.
 
     ``fitness(genes)`` takes a dict of alleles and returns a number, or a dict of metrics of
     which ``objective`` is the fitness; it may also accept ``seed`` and ``genome_id`` keywords.
-    ``space`` is a ``SearchSpace`` or a ``[genes]``-style dict. ``search`` holds the strategy's
-    settings (``population``, ``generations``, ``selection``, ... as in the config's
-    ``[search]`` table). With ``workers > 1`` the fitness must be picklable (a module-level
-    function) and runs in worker processes. ``target`` stops once a fitness that good is
-    found. ``out`` makes the run resumable: that folder keeps ``settings.json``,
-    ``history.jsonl`` (every evaluation, as it finishes) and ``checkpoint.json`` (at most every
-    ``checkpoint_every`` seconds, and at the end; see ``resume``). ``executor`` runs the
-    evaluations on any ``concurrent.futures`` executor of yours instead of ``backend``'s (for
-    instance a ``ThreadPoolExecutor`` for a fitness that waits on a remote service); ``workers``
-    still says how many evaluations are in flight at once.
+    ``space`` is a ``SearchSpace`` or a ``[genes]``-style dict. ``settings`` holds the
+    strategy's settings (``population``, ``generations``, ``selection``, ... as in the config's
+    ``[search]`` table) and the run's (``timeout``, ``retries_on_failure``, ``gpus``, ... as in
+    ``[run]``). With ``workers > 1`` the fitness must be picklable (a module-level function)
+    and runs in worker processes (``backend`` loky by default, or dask, ray). ``target`` stops
+    once a fitness that good is found. ``out`` makes the run resumable: that folder gets the
+    run directory of the command line (``config.toml``, ``history.jsonl``, checkpoints every
+    ``checkpoint_every`` seconds at most, ``summary.json``, plots). ``executor`` runs the
+    evaluations on a ``concurrent.futures`` executor of yours (for instance threads for a
+    fitness that waits on a remote service); ``workers`` still says how many are in flight.
+
+    Raises ``ConfigError`` (one line, with a suggestion for a misspelt name) for any invalid
+    keyword before anything is evaluated.
     """
     if not isinstance(space, SearchSpace):
-        space = SearchSpace.from_config(space)
-    settings = {
+        space = _space(space)
+    run = {
+        "seed": seed,
+        "workers": workers,
+        "backend": backend or ("inline" if workers <= 1 and executor is None else "loky"),
+        "address": address,
+        "checkpoint_every": checkpoint_every,
+        "fitness": session.fitness_path(fitness),
+    }
+    search: dict[str, Any] = {
         "strategy": strategy,
         "direction": direction,
         "objective": objective,
-        "seed": seed,
         "budget": budget,
         "ordered": ordered,
-        "target": target,
-        "search": search,
-        "genes": space.to_config(),
     }
-    run = RunDir(out) if out is not None else None
-    if run is not None:
-        run.create()
-        run.lock()
-        write_atomic(run.path / "settings.json", json.dumps(settings, indent=2))
-    return _execute(
-        space, fitness, settings, run, workers, backend, address, progress, on_record,
-        checkpoint_every=checkpoint_every, executor=executor,
-    )  # fmt: skip
+    if target is not None:
+        search["target"] = target
+    known = set(configuration.SearchSection.__dataclass_fields__) | set(strategy_settings())
+    for key, value in settings.items():
+        if key in RUN_KEYS:
+            run[key] = value
+        elif key in known and key != "options":
+            search[key] = value
+        else:
+            names = [*sorted(known - {"options"}), *RUN_KEYS]
+            raise ConfigError(f"optimize() got an unknown setting '{key}'" + suggest(key, names))
+    cfg = configuration.from_dict({"run": run, "search": search, "genes": space.to_config()})
+    launch = session.Launch(fitness, space, executor, quiet=not progress, on_record=on_record)
+    return session.start(cfg, Path(out) if out is not None else None, launch)
 
 
 def resume(
     out: str | Path,
-    fitness: Callable[..., Any],
+    fitness: Callable[..., Any] | None = None,
     *,
     generations: int = 0,
     space: SearchSpace | None = None,
-    workers: int = 1,
+    workers: int | None = None,
     backend: str | None = None,
-    address: str = "",
+    address: str | None = None,
     executor: Executor | None = None,
-    checkpoint_every: float = 1.0,
+    checkpoint_every: float | None = None,
     progress: bool = False,
     on_record: Callable[[Record], None] | None = None,
 ) -> Outcome:
-    """Continue a run that ``optimize(out=...)`` started, after a crash, a kill or its end.
+    """Continue a run after a crash, a kill or its end, whatever started it.
 
     Finished evaluations are read back from the journal and never trained again; those in
     flight when the run stopped are run again. ``generations`` extends the run by that many
-    generations. Pass ``space`` when it has a canonical rule (the settings keep its genes only).
+    generations. ``fitness`` may be left out when the run's can be imported again (a command-line
+    run, or a module-level function); pass ``space`` when it has a canonical rule (the config
+    keeps its genes only). ``workers``, ``backend``, ``address`` and ``checkpoint_every`` default
+    to the run's own (its ``config.toml``).
     """
-    run = RunDir(out)
-    settings_file = run.path / "settings.json"
-    if not settings_file.exists():
-        raise RunDirError(f"{run.path} holds no run started by evolve.optimize (no settings.json)")
-    run.lock()
-    settings = json.loads(settings_file.read_text())
-    space = space or SearchSpace.from_config(settings["genes"])
-    return _execute(
-        space, fitness, settings, run, workers, backend, address, progress, on_record,
-        resuming=True, generations=generations, checkpoint_every=checkpoint_every,
-        executor=executor,
-    )  # fmt: skip
+    if space is not None and not isinstance(space, SearchSpace):
+        space = _space(space)
+    given = {"workers": workers, "backend": backend, "address": address,
+             "checkpoint_every": checkpoint_every}  # fmt: skip
+    overrides = {k: v for k, v in given.items() if v is not None}
+    launch = session.Launch(fitness, space, executor, quiet=not progress, on_record=on_record)
+    return session.resume(Path(out), launch, generations, overrides)
 
 
-def _execute(
-    space: SearchSpace,
-    fitness: Callable[..., Any],
-    settings: dict[str, Any],
-    run: RunDir | None,
-    workers: int,
-    backend: str | None,
-    address: str,
-    progress: bool,
-    on_record: Callable[[Record], None] | None,
-    resuming: bool = False,
-    generations: int = 0,
-    checkpoint_every: float = 1.0,
-    executor: Executor | None = None,
-) -> Outcome:
-    direction = settings["direction"]
-    proposer = make_strategy(
-        settings["strategy"], space, direction, settings["seed"], budget=settings["budget"],
-        **settings["search"],
-    )  # fmt: skip
-    worker_settings = WorkerSettings(
-        log_path=str(run.workers_log) if run is not None else None,
-        preload_keras=isinstance(fitness, KerasProblem),
-    )
-    kind = backend or ("inline" if workers <= 1 else "loky")
-
-    def fresh() -> Executor:
-        return make_executor(kind, workers, address, worker_settings)
-
-    own = executor is None  # a user's executor is theirs to mend: no renewal after a death
-    executor = fresh() if own else executor
-
-    bar = Progress(settings["budget"] or proposer.expected(), enabled=progress, direction=direction)
-
-    def record(entry: Record) -> None:
-        if run is not None:
-            run.append(entry)
-        bar.update(entry)
-        if on_record is not None:
-            on_record(entry)
-
-    runner = Runner(
-        proposer,
-        fitness,
-        executor,
-        workers=workers,
-        seed=settings["seed"],
-        objective=settings["objective"],
-        budget=settings["budget"],
-        ordered=settings["ordered"],
-        target=settings["target"],
-        renew=fresh if own else None,
-        checkpoint_every=checkpoint_every,
-        on_record=record,
-        on_replay=bar.update,
-        on_checkpoint=run.write_checkpoint if run is not None else None,
-    )
+def _space(table: Mapping[str, Any]) -> SearchSpace:
     try:
-        if resuming and run is not None:
-            restore(runner, run, generations, bar.write)
-        return runner.run()
-    finally:
-        bar.close()
-        if run is not None:
-            run.close()
-
-
-def restore(runner: Runner, run: RunDir, generations: int, say: Callable[[str], None]) -> None:
-    """Load a run's checkpoint and journal into ``runner``, saying what was dropped."""
-    state, notes = run.read_checkpoint()
-    journal, dropped = run.read_history()
-    if state is None and run.checkpoint.exists():
-        notes.append("no usable checkpoint: rebuilding the run from history.jsonl")
-    for note in notes + dropped:
-        say(f"resume: {note}")
-    runner.restore(state, journal)
-    if generations:
-        runner.strategy.extend(generations)
-    say(
-        f"resume: {len(journal)} finished evaluations kept, "
-        f"{len(runner.pending)} in flight at the interruption to run again"
-    )
+        return SearchSpace.from_config(table)
+    except GeneError as exc:
+        raise ConfigError(str(exc)) from None

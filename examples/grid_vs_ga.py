@@ -22,9 +22,9 @@ sys.path.insert(0, str(ROOT))
 
 import evolve  # noqa: E402
 from evolve import config  # noqa: E402
-from evolve.datasets import DataSpec  # noqa: E402
-from evolve.executors import auto_workers  # noqa: E402
-from evolve.training import KerasProblem  # noqa: E402
+from evolve.execution import auto_workers  # noqa: E402
+from evolve.training.datasets import DataSpec  # noqa: E402
+from evolve.training.problem import KerasProblem  # noqa: E402
 
 
 def trainings_to(records: list[dict], level: float) -> int | None:

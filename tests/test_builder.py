@@ -8,9 +8,9 @@ import time
 import numpy as np
 import pytest
 
-from evolve import config
-from evolve.datasets import DataSpec
-from evolve.training import KerasProblem
+from evolve.app import config
+from evolve.training.datasets import DataSpec
+from evolve.training.problem import KerasProblem
 from genomes import cnn
 
 keras = pytest.importorskip("keras")
@@ -82,7 +82,7 @@ def test_same_genome_and_seed_give_the_same_fitness(tmp_path):
 
 
 def test_a_diverging_genome_is_a_failure_not_a_crash():
-    from evolve.worker import run_trial
+    from evolve.execution.trial import run_trial
 
     problem = KerasProblem(DataSpec("digits"), epochs=3, batch_size=16, optimizer="sgd")
     genes = {"layers": 3, "filters": 64, "kernel_size": 5, "learning_rate": 1e6}
@@ -91,7 +91,7 @@ def test_a_diverging_genome_is_a_failure_not_a_crash():
 
 
 def test_training_past_its_timeout_stops_and_reports_a_timeout():
-    from evolve.worker import run_trial
+    from evolve.execution.trial import run_trial
 
     problem = KerasProblem(DataSpec("digits"), epochs=500, batch_size=8, patience=500, timeout=1.0)
     genes = {"layers": 2, "filters": 32, "kernel_size": 3}

@@ -126,7 +126,7 @@ def test_end_to_end_run_on_digits(root, tmp_path):
     args = ["run", "--population", "4", "--generations", "2", "--epochs", "4", "--workers", "2",
             "--seed", "3", "--final-epochs", "3", "--out", str(run)]  # fmt: skip
     wrapper = (  # the CLI's main, then a look at what the parent process imported
-        "import sys; from evolve.cli import main; rc = main(sys.argv[1:]);"
+        "import sys; from evolve.app.cli import main; rc = main(sys.argv[1:]);"
         "print('frameworks in parent:', sorted({m.split('.')[0] for m in sys.modules} & {'tensorflow', 'keras'}));"
         "sys.exit(rc)"
     )
@@ -175,7 +175,7 @@ def test_end_to_end_run_on_digits(root, tmp_path):
 
     check = (
         "import json, keras;"
-        "from evolve.training import test_metrics; from evolve.datasets import DataSpec;"
+        "from evolve.training.report import test_metrics; from evolve.training.datasets import DataSpec;"
         f"keras.saving.load_model('{run}/best/model.keras', safe_mode=True);"
         f"print(json.dumps(test_metrics(DataSpec('digits'), '{run}/best/model.keras')))"
     )

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from evolve.executors import worker_env
+from evolve.execution.environment import worker_env
 
 ARGS = ["--population", "4", "--generations", "2", "--epochs", "2", "--seed", "7", "--quiet"]
 

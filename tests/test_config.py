@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from evolve import config
-from evolve.config import ConfigError
+from evolve.app import config
+from evolve.app.config import ConfigError
 
 
 def test_shipped_configs_load(root):

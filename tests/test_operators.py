@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from evolve.operators import crossover, mutation, replacement, selection
+from evolve.search.operators import crossover, mutation, replacement, selection
 from genomes import FloatRange, IntRange, SearchSpace
 
 

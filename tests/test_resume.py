@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from evolve.store import RunDir, RunDirError
+from evolve.rundir.store import RunDir, RunDirError
 
 DRIVER = Path(__file__).with_name("resume_driver.py")
 
@@ -162,7 +162,7 @@ def test_one_process_per_run_and_a_dead_holder_lock_is_taken_over(tmp_path):
         [
             sys.executable,
             "-c",
-            f"from evolve.store import RunDir; import time; RunDir({str(tmp_path)!r}).lock(); print('locked', flush=True); time.sleep(60)",
+            f"from evolve.rundir.store import RunDir; import time; RunDir({str(tmp_path)!r}).lock(); print('locked', flush=True); time.sleep(60)",
         ],
         stdout=subprocess.PIPE,
         text=True,

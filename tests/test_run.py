@@ -13,9 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import evolve
-from evolve.executors import InlineExecutor
-from evolve.run import Runner
-from evolve.strategies import DONE, WAIT, Strategy, make_strategy
+from evolve.engine.loop import Loop
+from evolve.execution.inline import InlineExecutor
+from evolve.search import DONE, WAIT, Strategy, make_strategy
 from genomes import SearchSpace
 
 SPACE = {f"x{i}": {"type": "int", "min": 0, "max": 7} for i in range(4)}
@@ -48,7 +48,7 @@ def run(strategy_name: str, workers: int, salt: str, ordered: bool = False, **pa
     space = SearchSpace.from_config(SPACE)
     strategy = make_strategy(strategy_name, space, "maximize", 42, **params)
     executor = InlineExecutor() if workers == 1 else ThreadPoolExecutor(workers)
-    outcome = Runner(
+    outcome = Loop(
         strategy,
         jittery(salt),
         executor,
@@ -119,7 +119,7 @@ def test_a_genome_evaluated_before_is_never_trained_again():
         return float(genes["a"])
 
     strategy = Scripted(space, [{"a": 1}, {"a": 1}, {"a": 2}, {"a": 1}, {"a": 3}, {"a": 2}])
-    outcome = Runner(strategy, fitness, ThreadPoolExecutor(2), workers=2).run()
+    outcome = Loop(strategy, fitness, ThreadPoolExecutor(2), workers=2).run()
     assert sorted(calls) == [1, 2, 3]
     assert outcome.trained == 3 and outcome.cached == 3
     by_index = sorted(outcome.records, key=lambda r: r["index"])
@@ -139,7 +139,7 @@ def test_failures_are_recorded_with_a_reason_and_score_worst():
         return toy(genes)
 
     strategy = make_strategy("ga", space, "maximize", 0, population=10, generations=4)
-    outcome = Runner(strategy, fragile, InlineExecutor()).run()
+    outcome = Loop(strategy, fragile, InlineExecutor()).run()
     failed = [r for r in outcome.records if r["status"] == "failed"]
     assert failed and outcome.failed == len(failed)
     reasons = {r["reason"] for r in failed}
@@ -177,13 +177,15 @@ def test_a_strategy_that_waits_with_nothing_in_flight_is_an_error():
             return WAIT
 
     with pytest.raises(RuntimeError, match="waits with nothing in flight"):
-        Runner(Stuck(SearchSpace.from_config({"a": [1]}), []), toy, InlineExecutor()).run()
+        Loop(Stuck(SearchSpace.from_config({"a": [1]}), []), toy, InlineExecutor()).run()
 
 
 def test_optimize_writes_the_history_as_json_lines(tmp_path):
     outcome = evolve.optimize(SPACE, toy, population=6, generations=3, out=tmp_path / "run")
     lines = (tmp_path / "run" / "history.jsonl").read_text().splitlines()
-    assert [json.loads(line) for line in lines] == json.loads(json.dumps(outcome.records))
+    assert [json.loads(line) for line in lines] == json.loads(
+        json.dumps([r.to_json() for r in outcome.records])
+    )
 
 
 def test_real_worker_processes_give_the_same_history_as_one_process():

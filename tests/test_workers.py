@@ -13,11 +13,11 @@ import cloudpickle
 import numpy as np
 import pytest
 
-from evolve import gpus
-from evolve.executors import make_executor
-from evolve.run import Runner
-from evolve.strategies import DONE, Strategy, make_strategy
-from evolve.worker import WorkerSettings
+from evolve.engine.failures import FailurePolicy
+from evolve.engine.loop import Loop
+from evolve.execution import gpus, make_executor
+from evolve.execution.loky_pool import WorkerSettings
+from evolve.search import DONE, Strategy, make_strategy
 from genomes import SearchSpace
 
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
@@ -44,11 +44,11 @@ def slow(genes):
 
 def test_each_worker_is_pinned_to_its_own_gpu_for_life(tmp_path):
     slots = ("0", "1", "2", "3")
-    settings = WorkerSettings(lock_dir=str(tmp_path / "slots"), slots=slots)
+    settings = WorkerSettings(lock_dir=str(tmp_path / "slots"), gpu_slots=slots)
     space = SearchSpace.from_config({"x": {"type": "int", "min": 0, "max": 99}})
     strategy = make_strategy("random", space, "maximize", 0, budget=24)
     executor = make_executor("loky", 4, settings=settings)
-    outcome = Runner(strategy, slow, executor, workers=4).run()
+    outcome = Loop(strategy, slow, executor, workers=4).run()
     records = outcome.records
     assert len(records) == 24 and os.environ.get("CUDA_VISIBLE_DEVICES") != "0,1,2,3"
     assert {r["cuda_visible_devices"] for r in records} == set(slots)
@@ -120,13 +120,12 @@ def test_every_kind_of_failure_is_recorded_and_the_run_goes_on(tmp_path):
     def renew():
         return make_executor("loky", 2, settings=WorkerSettings(log_path=str(tmp_path / "w.log")))
 
-    runner = Runner(
+    runner = Loop(
         Scripted(space, script),
         misbehave,
         executor,
         workers=2,
-        timeout=1.5,
-        max_failure_share=1.0,
+        policy=FailurePolicy(timeout=1.5, max_failure_share=1.0),
         renew=renew,
     )
     outcome = runner.run()
@@ -159,9 +158,9 @@ def always_fails(genes):
 def test_too_many_failures_stop_the_run_with_a_clear_reason():
     space = SearchSpace.from_config({"x": {"type": "int", "min": 0, "max": 999}})
     strategy = make_strategy("random", space, "maximize", 0, budget=500)
-    from evolve.executors import InlineExecutor
+    from evolve.execution.inline import InlineExecutor
 
-    outcome = Runner(strategy, always_fails, InlineExecutor(), max_failure_share=0.5).run()
+    outcome = Loop(strategy, always_fails, InlineExecutor(), policy=FailurePolicy(max_failure_share=0.5)).run()
     assert outcome.aborted and len(outcome.records) == 10
     assert outcome.stop_reason.startswith("stopped early: 10 of 10 evaluations failed")
 
@@ -175,7 +174,7 @@ def leaky(genes):
 def test_workers_are_recycled_by_count_and_by_memory():
     space = SearchSpace.from_config({"x": {"type": "int", "min": 0, "max": 999}})
     by_count = WorkerSettings(max_evals=3)
-    outcome = Runner(
+    outcome = Loop(
         make_strategy("random", space, "maximize", 0, budget=18),
         slow,
         make_executor("loky", 2, settings=by_count),
@@ -187,7 +186,7 @@ def test_workers_are_recycled_by_count_and_by_memory():
     assert len(outcome.records) == 18 and max(per_pid.values()) <= 3 and len(per_pid) >= 6
 
     by_memory = WorkerSettings(max_rss_mb=400)
-    outcome = Runner(
+    outcome = Loop(
         make_strategy("random", space, "maximize", 1, budget=30),
         leaky,
         make_executor("loky", 2, settings=by_memory),
@@ -203,7 +202,7 @@ def test_workers_are_recycled_by_count_and_by_memory():
 def test_the_final_report_survives_a_worker_death(capsys):
     from concurrent.futures import Future
 
-    from evolve.cli import _in_worker
+    from evolve.training.report import in_worker
 
     class TerminatedWorkerError(Exception):
         """Named like loky's: how the engine recognises a dead worker."""
@@ -226,9 +225,9 @@ def test_the_final_report_survives_a_worker_death(capsys):
     def add_one(x):
         return x + 1
 
-    assert _in_worker(lambda: Dying(1), add_one, 1) == 2  # once more, on a fresh pool
+    assert in_worker(lambda: Dying(1), add_one, 1) == 2  # once more, on a fresh pool
     deaths.clear()
-    assert _in_worker(lambda: Dying(2), add_one, 1) is None  # twice: a warning, no traceback
+    assert in_worker(lambda: Dying(2), add_one, 1) is None  # twice: a warning, no traceback
     assert (
         "warning: add_one failed: TerminatedWorkerError: a worker was killed"
         in capsys.readouterr().err

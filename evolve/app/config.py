@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,9 +10,24 @@ from typing import Any
 
 import tomli_w
 
-from evolve.datasets import DataSpec
+from evolve.execution import BACKENDS
+from evolve.search.registry import (
+    SettingError,
+    coerce,
+    strategies,
+    strategy_class,
+    strategy_settings,
+    suggest,
+)
+from evolve.training.datasets import DataSpec
 from genomes.genes import GeneError
 from genomes.space import SearchSpace
+
+DIRECTIONS = ("maximize", "minimize")
+KERAS_FITNESS = "keras"
+"""``run.fitness`` of a run that trains the config's Keras networks (the command line's)."""
+PYTHON_FITNESS = "python"
+"""``run.fitness`` of a run whose fitness was given in Python and cannot be imported."""
 
 
 class ConfigError(ValueError):
@@ -50,6 +64,14 @@ class RunSection:
     """loky: replace a worker once its resident memory passes this (0: never)."""
     checkpoint_every: float = 1.0
     """Seconds between checkpoints at most (0: after every step); the journal is always current."""
+    fitness: str = KERAS_FITNESS
+    """keras (train the networks of [genes], [data] and [training]), "module:function" (a
+    fitness given to evolve.optimize, imported again on resume), or python (given in Python
+    and not importable: resume from Python)."""
+
+    @property
+    def keras(self) -> bool:
+        return self.fitness == KERAS_FITNESS
 
 
 @dataclass
@@ -77,32 +99,26 @@ class TrainingSection:
 @dataclass
 class SearchSection:
     strategy: str = "ga"
-    """ga, grid, random or tpe."""
+    """A registered strategy: ga, grid, random, tpe, ... (evolve.search)."""
     objective: str = "val_accuracy"
     direction: str = "maximize"
     population: int = 10
     generations: int = 5
     budget: int = 0
     """Most trainings in the run; 0 = the strategy's own end (GA generations, the whole grid,
-    population x generations for random and tpe)."""
-    selection: str = "tournament"
-    """sus (the lesson's), roulette, tournament or truncation; see the README's Benchmarks."""
-    tournament_size: int = 5
-    truncation: float = 0.5
-    crossover: str = "single_point"
-    crossover_rate: float = 0.9
-    mutation: str = "uniform"
-    mutation_rate: float = 0.5
-    """uniform: chance that a chromosome mutates; per_gene: chance for each gene."""
-    elitism: int = 1
-    replacement: str = "generational"
-    """generational, oldest (steady-state, aging) or worst (steady-state)."""
-    replace_count: int = 1
-    """Steady-state: children bred per step, each replacing one member."""
+    population x generations for the others)."""
     ordered: bool = False
     """Apply results in the order they were asked (exact reproducibility with several workers)."""
-    startup_trials: int = 10
-    """tpe: random trials before the model takes over."""
+    target: float | None = None
+    """Stop once a fitness at least this good is found (unset: never)."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """The strategies' own settings (selection, tournament_size, startup_trials, ...): written
+    flat in the [search] table, checked against the registry of strategies."""
+
+    def strategy_params(self) -> dict[str, Any]:
+        """What ``make_strategy`` takes: the effort settings and the strategies' own."""
+        effort = {"population": self.population, "generations": self.generations}
+        return {**effort, "budget": self.budget, **self.options}
 
 
 @dataclass
@@ -114,10 +130,13 @@ class Config:
     genes: dict[str, Any] = field(default_factory=dict)
 
     def space(self) -> SearchSpace:
-        """The search space of the ``[genes]`` table, checked against the CNN builder."""
+        """The search space of the ``[genes]`` table; for a Keras run, checked against the CNN
+        builder and with its canonical rule."""
         from genomes import cnn
 
         try:
+            if not self.run.keras:
+                return SearchSpace.from_config(self.genes)
             space = SearchSpace.from_config(self.genes, canonical=cnn.canonical)
             cnn.check_gene_names(space.names)
         except GeneError as exc:
@@ -130,7 +149,16 @@ class Config:
         return DataSpec(d.dataset, d.validation_split, d.test_split, d.split_seed)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The config as TOML tables: unset values left out, strategy settings flat in
+        [search], and no [data] or [training] for a run with a fitness of its own."""
+        data = dataclasses.asdict(self)
+        search = data["search"]
+        search.update(search.pop("options"))
+        if search["target"] is None:
+            del search["target"]
+        if not self.run.keras:
+            del data["data"], data["training"]
+        return data
 
     def to_toml(self) -> str:
         return tomli_w.dumps(self.to_dict())
@@ -138,56 +166,47 @@ class Config:
 
 SECTIONS = {f.name: f for f in dataclasses.fields(Config) if f.name != "genes"}
 
-CHOICES = {
-    "run.backend": ("loky", "dask", "ray", "inline"),
-    "search.strategy": ("ga", "grid", "random", "tpe"),
-    "search.direction": ("maximize", "minimize"),
-    "search.selection": ("sus", "roulette", "tournament", "truncation"),
-    "search.crossover": ("single_point", "uniform"),
-    "search.mutation": ("uniform", "per_gene"),
-    "search.replacement": ("generational", "oldest", "worst"),
-    "training.optimizer": ("adam", "sgd", "rmsprop", "adamw", "nadam"),
-}
+def choices() -> dict[str, tuple[str, ...]]:
+    """The allowed values of the config's choice keys, from the registries that define them."""
+    from genomes.cnn import OPTIMIZERS
 
-
-def _suggest(word: str, options: list[str]) -> str:
-    close = difflib.get_close_matches(word, options, n=1)
-    return f" (did you mean '{close[0]}'?)" if close else f" (known: {', '.join(options)})"
+    return {
+        "run.backend": tuple(BACKENDS),
+        "search.strategy": tuple(strategies()),
+        "search.direction": DIRECTIONS,
+        "training.optimizer": OPTIMIZERS,
+    }
 
 
 def _coerce(key: str, value: Any, like: Any) -> Any:
-    """Check a value against the type of its default; ints are accepted for floats."""
-    if isinstance(like, bool):
-        ok = isinstance(value, bool)
-    elif isinstance(like, int):
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif isinstance(like, float):
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        value = float(value) if ok else value
-    else:
-        ok = isinstance(value, str)
-    if not ok:
-        raise ConfigError(f"{key} must be {type(like).__name__}, got {value!r}")
-    return value
+    try:
+        return coerce(key, value, like)
+    except SettingError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _check(cfg: Config) -> None:
-    for key, options in CHOICES.items():
+    for key, options in choices().items():
         section, name = key.split(".")
         value = getattr(getattr(cfg, section), name)
         if value not in options:
-            raise ConfigError(f"{key} = {value!r} is not one of: {', '.join(options)}")
+            raise ConfigError(
+                f"{key} = {value!r} is not one of: {', '.join(options)}"
+                + suggest(str(value), options, listed=True)
+            )
+    if not cfg.run.keras and ":" not in cfg.run.fitness and cfg.run.fitness != PYTHON_FITNESS:
+        raise ConfigError(
+            f"run.fitness = {cfg.run.fitness!r}: use keras, module:function, or python"
+        )
+    try:
+        strategy_class(cfg.search.strategy).validate(cfg.search.strategy_params())
+    except SettingError as exc:
+        raise ConfigError(str(exc)) from None
     s, d, t = cfg.search, cfg.data, cfg.training
     rules = [
         (s.population >= 2, f"search.population must be at least 2, got {s.population}"),
         (s.generations >= 1, f"search.generations must be at least 1, got {s.generations}"),
         (s.budget >= 0, f"search.budget must be 0 or more, got {s.budget}"),
-        (0 <= s.elitism < s.population, "search.elitism must be between 0 and population - 1"),
-        (0 <= s.crossover_rate <= 1, "search.crossover_rate must be between 0 and 1"),
-        (0 <= s.mutation_rate <= 1, "search.mutation_rate must be between 0 and 1"),
-        (s.tournament_size >= 1, "search.tournament_size must be at least 1"),
-        (0 < s.truncation <= 1, "search.truncation must be in (0, 1]"),
-        (1 <= s.replace_count <= s.population, "search.replace_count must be 1..population"),
         (0 < d.validation_split < 1, "data.validation_split must be between 0 and 1"),
         (0 < d.test_split < 1, "data.test_split must be between 0 and 1"),
         (t.epochs >= 1, f"training.epochs must be at least 1, got {t.epochs}"),
@@ -221,16 +240,24 @@ def from_dict(data: dict[str, Any]) -> Config:
             continue
         if section not in SECTIONS:
             raise ConfigError(
-                f"unknown section [{section}]" + _suggest(section, [*SECTIONS, "genes"])
+                f"unknown section [{section}]" + suggest(section, [*SECTIONS, "genes"])
             )
         if not isinstance(table, dict):
             raise ConfigError(f"[{section}] must be a table")
         target = getattr(cfg, section)
-        names = [f.name for f in dataclasses.fields(target)]
+        names = [f.name for f in dataclasses.fields(target) if f.name != "options"]
+        extra = strategy_settings() if section == "search" else {}
         for key, value in table.items():
-            if key not in names:
-                raise ConfigError(f"unknown key {section}.{key}" + _suggest(key, names))
-            setattr(target, key, _coerce(f"{section}.{key}", value, getattr(target, key)))
+            where = f"{section}.{key}"
+            if key in extra:
+                try:
+                    target.options[key] = extra[key].parse(value, section)
+                except SettingError as exc:
+                    raise ConfigError(str(exc)) from None
+            elif key not in names:
+                raise ConfigError(f"unknown key {where}" + suggest(key, [*names, *extra]))
+            else:
+                setattr(target, key, _coerce(where, value, getattr(target, key)))
     _check(cfg)
     return cfg
 

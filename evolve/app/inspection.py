@@ -7,20 +7,21 @@ from __future__ import annotations
 
 import itertools
 import statistics
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from evolve.run import SUCCESS, best_record
-from evolve.strategies.base import score
+from evolve.engine.records import Status, best_record
+from evolve.search.base import score
 
-Record = dict[str, Any]
+Record = Mapping[str, Any]
 
 
-def trained(records: list[Record]) -> list[Record]:
+def trained(records: Sequence[Record]) -> list[Record]:
     """One record per evaluated genome (cache hits left out), in ask order."""
     return sorted((r for r in records if r.get("cached_from") is None), key=lambda r: r["index"])
 
 
-def leaderboard(records: list[Record], direction: str, top: int = 10) -> list[Record]:
+def leaderboard(records: Sequence[Record], direction: str, top: int = 10) -> list[Record]:
     ok = [r for r in trained(records) if r["status"] == "ok"]
     return sorted(ok, key=lambda r: (-score(r["fitness"], direction), r["index"]))[:top]
 
@@ -34,7 +35,7 @@ def diversity(genomes: list[dict[str, Any]]) -> float:
     return sum(sum(a[k] != b.get(k) for k in a) / genes for a, b in pairs) / len(pairs)
 
 
-def generations(records: list[Record], direction: str) -> list[dict[str, Any]]:
+def generations(records: Sequence[Record], direction: str) -> list[dict[str, Any]]:
     """Per generation: evaluations, best and mean fitness, diversity, failures."""
     rows = []
     by_generation = itertools.groupby(
@@ -42,7 +43,7 @@ def generations(records: list[Record], direction: str) -> list[dict[str, Any]]:
     )
     for generation, group in by_generation:
         members = list(group)
-        fitness = [r["fitness"] for r in members if r["status"] in SUCCESS]
+        fitness = [r["fitness"] for r in members if Status(r["status"]).succeeded]
         best = max(fitness, key=lambda f: score(f, direction)) if fitness else None
         rows.append(
             {
@@ -51,13 +52,13 @@ def generations(records: list[Record], direction: str) -> list[dict[str, Any]]:
                 "best": best,
                 "mean": statistics.fmean(fitness) if fitness else None,
                 "diversity": round(diversity([r["genes"] for r in members]), 4),
-                "failed": sum(r["status"] not in SUCCESS for r in members),
+                "failed": sum(not Status(r["status"]).succeeded for r in members),
             }
         )
     return rows
 
 
-def lineage(records: list[Record], genome_id: str) -> list[Record]:
+def lineage(records: Sequence[Record], genome_id: str) -> list[Record]:
     """The genome and its ancestors, back to generation 0, nearest first (first parent's line
     first; each ancestor once)."""
     by_id: dict[str, Record] = {}
@@ -74,11 +75,11 @@ def lineage(records: list[Record], genome_id: str) -> list[Record]:
     return line
 
 
-def failures(records: list[Record]) -> list[Record]:
-    return [r for r in trained(records) if r["status"] not in SUCCESS]
+def failures(records: Sequence[Record]) -> list[Record]:
+    return [r for r in trained(records) if not Status(r["status"]).succeeded]
 
 
-def summary(records: list[Record], direction: str, top: int = 10) -> dict[str, Any]:
+def summary(records: Sequence[Record], direction: str, top: int = 10) -> dict[str, Any]:
     """Everything ``inspect`` shows, as plain data (``--json``)."""
     best = best_record(records, direction)
     return {

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evolve.datasets import DataSpec, Splits, prepare
-from evolve.worker import EvaluationTimeout
+from evolve.execution.trial import EvaluationTimeout
+from evolve.training.datasets import DataSpec, Splits, prepare
 from genomes import cnn
 
 _CACHE: dict[DataSpec, Splits] = {}
@@ -159,19 +159,3 @@ def retrain_and_test(
     finally:
         _clear(keras)
     return {"epochs": epochs, "test_accuracy": float(accuracy), "test_loss": float(loss)}
-
-
-def describe_data(spec: DataSpec) -> dict[str, Any]:
-    """Shapes and sizes of the prepared dataset (loads it into this worker's cache)."""
-    return splits(spec).describe()
-
-
-def test_metrics(spec: DataSpec, model_path: str) -> dict[str, float]:
-    """Accuracy and loss of a saved model on the test split: for the final report only."""
-    import keras
-
-    data = splits(spec)
-    model = keras.saving.load_model(model_path, safe_mode=True)
-    loss, accuracy = model.evaluate(data.x_test, data.y_test, batch_size=256, verbose=0)
-    keras.backend.clear_session()
-    return {"test_accuracy": float(accuracy), "test_loss": float(loss)}

@@ -6,25 +6,27 @@ import argparse
 import contextlib
 import json
 import os
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from evolve import config as configuration
-from evolve import inspection
-from evolve.store import RunDir, RunDirError
-from evolve.worker import quiet_process
+from evolve.app import config as configuration
+from evolve.app import inspection
+from evolve.app.progress import genes_line
+from evolve.execution.environment import quiet_process
+from evolve.rundir.store import RunDir, RunDirError
 
 
 def _load(run_dir: Path) -> tuple[RunDir, configuration.Config, list[dict[str, Any]]]:
+    from evolve.session import read_config
+
     run = RunDir(run_dir)
-    if not run.config.exists() or not run.history.exists():
-        raise RunDirError(f"{run.path} holds no run (config.toml and history.jsonl are needed)")
-    cfg = configuration.load(run.config)
+    cfg = read_config(run)
+    if not run.history.exists():
+        raise RunDirError(f"{run.path} holds no run (no history.jsonl)")
     records, _ = run.read_history()
-    return run, cfg, records
+    return run, cfg, [r.to_json() for r in records]
 
 
 @contextlib.contextmanager
@@ -61,9 +63,11 @@ def inspect_command(args: argparse.Namespace) -> int:
     model = run.best / "model.keras"
     report["exported"] = json.loads(best_file.read_text()) if best_file.exists() else None
     if args.evaluate:
+        if not cfg.run.keras:
+            raise RunDirError(f"{run.path} evaluates a Python fitness: it has no model to score")
         if not model.exists():
             raise RunDirError(f"{model} does not exist: nothing to evaluate")
-        from evolve.training import test_metrics
+        from evolve.training.report import test_metrics
 
         spec = cfg.data_spec()
         with _quiet_backend():
@@ -78,10 +82,6 @@ def inspect_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _genes(genes: dict[str, Any]) -> str:
-    return " ".join(f"{k}={v}" for k, v in genes.items())
-
-
 def _fmt(value: Any) -> str:
     return "-" if value is None else f"{value:.4f}"
 
@@ -94,7 +94,7 @@ def _print(report: dict[str, Any], cfg: configuration.Config) -> None:
         print("no genome trained successfully")
     else:
         print(f"\nbest genome {best['id']} (generation {best['generation']}, #{best['index']})")
-        print(f"  genes:   {_genes(best['genes'])}")
+        print(f"  genes:   {genes_line(best['genes'])}")
         shown = {k: v for k, v in best["metrics"].items() if k != "model_path"}
         print("  metrics: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
         exported = report.get("exported") or {}
@@ -110,7 +110,7 @@ def _print(report: dict[str, Any], cfg: configuration.Config) -> None:
     for rank, r in enumerate(report["leaderboard"], start=1):
         params, seconds = r["metrics"].get("params", ""), r["seconds"] or 0
         row = f"{rank:>4} {r['id']:<12} {r['fitness']:>8.4f} {params:>9} {seconds:>8.1f}"
-        print(f"  {row}  {_genes(r['genes'])}")
+        print(f"  {row}  {genes_line(r['genes'])}")
     print("\ngenerations:")
     print(f"  {'gen':>4} {'evaluated':>9} {'best':>8} {'mean':>8} {'diversity':>9} {'failed':>6}")
     for g in report["generations"]:
@@ -138,8 +138,7 @@ def export_command(args: argparse.Namespace) -> int:
         raise RunDirError(f"{model} does not exist: the run has no exported best model yet")
     if args.format == "keras":
         target = args.out or run.path / "export" / "model.keras"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(model, target)
+        run.export_model(target)
     else:
         target = args.out or run.path / "export" / "savedmodel"
         if target.exists():

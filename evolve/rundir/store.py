@@ -17,60 +17,20 @@ import contextlib
 import fcntl
 import json
 import os
-import shutil
 import socket
-import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
-from evolve import faults
-from evolve.strategies.base import score
+from evolve.engine import faults
+from evolve.engine.records import Record, RecordFormatError
+from evolve.rundir.atomic import copy_atomic, dump, write_atomic
 
 CHECKPOINT_FORMAT = 1
 
 
 class RunDirError(ValueError):
     """The run directory cannot be used; one line that says why."""
-
-
-def write_atomic(path: Path, data: bytes | str, keep_previous: Path | None = None) -> None:
-    """Write ``path`` so that a reader sees the old content or the new one, never a mix.
-
-    With ``keep_previous``, the old content is moved there first (a second good copy).
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    raw = data.encode() if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(raw)
-            handle.flush()
-            os.fsync(handle.fileno())
-        faults.point("checkpoint-temp")
-        if keep_previous is not None and path.exists():
-            os.replace(path, keep_previous)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def copy_atomic(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.fchmod(fd, 0o644)
-    os.close(fd)
-    try:
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def dump(data: Any) -> str:
-    return json.dumps(data, indent=2, sort_keys=False) + "\n"
 
 
 class RunDir:
@@ -89,6 +49,7 @@ class RunDir:
         self.lock_file = self.path / "lock"
         self.log_file = self.path / "run.log"
         self.plots = self.path / "plots"
+        self.gpu_slots = self.path / ".gpu-slots"
         self._journal: Any = None
         self._lock: int | None = None
 
@@ -132,8 +93,6 @@ class RunDir:
 
     def log(self, line: str) -> None:
         """Append a timestamped line to ``run.log``."""
-        import time
-
         with self.log_file.open("a", encoding="utf-8") as handle:
             handle.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
 
@@ -167,27 +126,36 @@ class RunDir:
                 notes.append(f"{path.name} is damaged ({type(exc).__name__}); ignored")
         return None, notes
 
-    def read_history(self) -> tuple[list[dict[str, Any]], list[str]]:
+    def read_history(self) -> tuple[list[Record], list[str]]:
         """Every complete record of the journal, and a note for each line that was dropped.
 
         A line cut short by a crash (the last one) is dropped and cut from the file, so the
-        journal stays valid JSON lines; a damaged line elsewhere is reported and skipped.
+        journal stays valid JSON lines; a damaged line elsewhere is reported and skipped. A line
+        of a format this engine cannot read raises ``RunDirError``.
         """
         if not self.history.exists():
             return [], []
         raw = self.history.read_bytes()
         records, notes, good_end, offset = [], [], 0, 0
-        for line in raw.splitlines(keepends=True):
+        for number, line in enumerate(raw.splitlines(keepends=True), start=1):
             offset += len(line)
             try:
-                records.append(json.loads(line))
-                good_end = offset
+                data = json.loads(line)
             except ValueError:
                 last = offset == len(raw)
                 notes.append(
                     f"dropped {'a half-written last' if last else 'a damaged'} line of "
                     f"history.jsonl ({len(line)} bytes)"
                 )
+                continue
+            try:
+                records.append(Record.from_json(data))
+            except (RecordFormatError, TypeError, AttributeError) as exc:
+                raise RunDirError(
+                    f"{self.history} line {number}: {exc}; it was written by another program "
+                    "or a version of the engine too old to resume"
+                ) from None
+            good_end = offset
         if good_end < len(raw) and not raw.endswith(b"\n"):
             with self.history.open("r+b") as handle:
                 handle.truncate(good_end)
@@ -196,11 +164,11 @@ class RunDir:
     def write_config(self, toml_text: str) -> None:
         write_atomic(self.config, toml_text)
 
-    def append(self, record: dict[str, Any]) -> None:
+    def append(self, record: Record) -> None:
         """Append one evaluation to the journal and hand it to the OS at once."""
         if self._journal is None:
             self._journal = self.history.open("a", encoding="utf-8")
-        line = json.dumps(record) + "\n"
+        line = json.dumps(record.to_json()) + "\n"
         if os.environ.get("EVOLVE_CRASH_AT", "").startswith("journal-partial"):
             self._journal.write(line[: len(line) // 2])
             self._journal.flush()
@@ -219,53 +187,36 @@ class RunDir:
             os.close(self._lock)
             self._lock = None
 
-    def write_best(self, record: dict[str, Any], extra: dict[str, Any] | None = None) -> None:
+    def write_best(self, record: Record, extra: dict[str, Any] | None = None) -> None:
         """Export the best genome: its model (if saved) and ``best/genome.json``."""
-        model = record.get("metrics", {}).get("model_path")
-        if model and Path(model).exists():
-            copy_atomic(Path(model), self.best / "model.keras")
+        model = self.model_of(record)
+        if model is not None and model.exists():
+            copy_atomic(model, self.best / "model.keras")
         write_atomic(self.best / "genome.json", dump({**_best_view(record), **(extra or {})}))
+
+    def model_of(self, record: Record) -> Path | None:
+        """Where the trained model of ``record`` is, if it saved one."""
+        path = record.metrics.get("model_path")
+        return Path(path) if path else None
 
     def write_summary(self, summary: dict[str, Any]) -> None:
         write_atomic(self.summary, dump(summary))
 
+    def save_figure(self, name: str, figure: Any) -> None:
+        """Save a matplotlib figure as ``plots/<name>.png`` (a temporary file, then rename)."""
+        self.plots.mkdir(parents=True, exist_ok=True)
+        target = self.plots / f"{name}.png"
+        tmp = self.plots / f".{name}.tmp.png"
+        figure.savefig(tmp, dpi=110, bbox_inches="tight")
+        tmp.replace(target)
 
-def _best_view(record: dict[str, Any]) -> dict[str, Any]:
+    def export_model(self, target: Path) -> None:
+        """Copy ``best/model.keras`` to ``target`` (refused when it exists)."""
+        if target.exists():
+            raise RunDirError(f"{target} already exists; choose another --out")
+        copy_atomic(self.best / "model.keras", target)
+
+
+def _best_view(record: Record) -> dict[str, Any]:
     keys = ("id", "genes", "fitness", "metrics", "generation", "index", "parents", "origin", "seed")
-    return {k: record.get(k) for k in keys}
-
-
-class ModelKeeper:
-    """Keeps the ``keep`` best trained models on disk and exports each new best."""
-
-    def __init__(self, run: RunDir, keep: int, direction: str) -> None:
-        self.run = run
-        self.keep = keep
-        self.direction = direction
-        self.kept: list[dict[str, Any]] = []
-        self.best: dict[str, Any] | None = None
-
-    def offer(self, record: dict[str, Any], export: bool = True) -> bool:
-        """Consider a finished evaluation; True when it is the new best (exported at once
-        unless ``export`` is False, as when a resumed run reads its history back)."""
-        if record["status"] != "ok":
-            return False
-        key = score(record["fitness"], self.direction)
-        improved = self.best is None or key > score(self.best["fitness"], self.direction)
-        if improved:
-            self.best = record
-            if export:
-                self.run.write_best(record)
-        self.kept.append(record)
-        self.kept.sort(key=lambda r: (-score(r["fitness"], self.direction), r["index"]))
-        for dropped in self.kept[self.keep :]:
-            path = dropped.get("metrics", {}).get("model_path")
-            if path and dropped is not self.best:
-                Path(path).unlink(missing_ok=True)
-        self.kept = self.kept[: self.keep]
-        return improved
-
-    def export(self) -> None:
-        """Write the best so far to ``best/`` (after a resumed run read its history back)."""
-        if self.best is not None:
-            self.run.write_best(self.best)
+    return {k: record[k] for k in keys}

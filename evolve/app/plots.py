@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from evolve import inspection
-from evolve.run import SUCCESS
-from evolve.strategies.base import score
+from evolve.app import inspection
+from evolve.engine.records import Status
+from evolve.search.base import score
 
-Record = dict[str, Any]
+Record = Mapping[str, Any]
+SaveFigure = Callable[[str, Any], None]
 
 
 def _pyplot() -> Any:
@@ -22,25 +23,25 @@ def _pyplot() -> Any:
     return plt
 
 
-def _save(fig: Any, path: Path) -> None:
-    from matplotlib.ticker import MaxNLocator
-
-    for ax in fig.axes:
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    tmp.replace(path)
-
-
-def draw(records: list[Record], direction: str, folder: Path, objective: str = "fitness") -> None:
-    """Write ``fitness.png``, ``diversity.png`` and ``lineage.png`` into ``folder``."""
+def draw(
+    records: Sequence[Record], direction: str, save: SaveFigure, objective: str = "fitness"
+) -> None:
+    """Draw ``fitness``, ``diversity`` and ``lineage`` and hand each figure to ``save(name,
+    figure)`` (``RunDir.save_figure`` writes ``plots/<name>.png``)."""
     if not records:
         return
+    from matplotlib.ticker import MaxNLocator
+
     plt = _pyplot()
+
+    def _save(fig: Any, name: str) -> None:
+        for ax in fig.axes:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        save(name, fig)
+
     rows = inspection.generations(records, direction)
     done = inspection.trained(records)
-    ok = [r for r in done if r["status"] in SUCCESS]
+    ok = [r for r in done if Status(r["status"]).succeeded]
 
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.scatter(
@@ -59,14 +60,14 @@ def draw(records: list[Record], direction: str, folder: Path, objective: str = "
     ax.plot(gens, [row["mean"] for row in scored], "s--", label="mean of the generation")
     ax.set(xlabel="generation", ylabel=objective, title=f"{objective} per generation")
     ax.legend()
-    _save(fig, folder / "fitness.png")
+    _save(fig, "fitness")
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(7, 3.5))
     ax.plot([row["generation"] for row in rows], [row["diversity"] for row in rows], "o-")
     ax.set(xlabel="generation", ylabel="mean share of differing genes", ylim=(0, 1.05),
            title="diversity per generation")  # fmt: skip
-    _save(fig, folder / "diversity.png")
+    _save(fig, "diversity")
     plt.close(fig)
 
     best = (
@@ -87,5 +88,5 @@ def draw(records: list[Record], direction: str, folder: Path, objective: str = "
             r["id"][:6], where[r["id"]], fontsize=7, xytext=(4, 4), textcoords="offset points"
         )
     ax.set(xlabel="generation", ylabel=objective, title="lineage of the best genome")
-    _save(fig, folder / "lineage.png")
+    _save(fig, "lineage")
     plt.close(fig)

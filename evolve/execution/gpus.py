@@ -14,10 +14,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 
-GROWTH_ENV = {
-    "TF_FORCE_GPU_ALLOW_GROWTH": "true",  # TensorFlow: allocate GPU memory as needed
-    "XLA_PYTHON_CLIENT_PREALLOCATE": "false",  # JAX: the same
-}
+from evolve.execution.environment import HIDDEN_GPUS, pin_visible_devices
 
 _HELD: list[int] = []
 """File descriptors of the slot locks this process holds (kept open for its life)."""
@@ -101,8 +98,6 @@ def claim(lock_dir: str, slots: tuple[str, ...], wait: float = 120.0) -> str:
 def pin(lock_dir: str | None, slots: tuple[str, ...], hide_gpus: bool) -> None:
     """Pin this process before any backend starts: a GPU of its own, or none at all."""
     if slots and lock_dir:
-        os.environ["CUDA_VISIBLE_DEVICES"] = claim(lock_dir, slots)
-        for key, value in GROWTH_ENV.items():
-            os.environ.setdefault(key, value)
+        pin_visible_devices(claim(lock_dir, slots), growth=True)
     elif hide_gpus:
-        os.environ["CUDA_VISIBLE_DEVICES"] = "-1"
+        pin_visible_devices(HIDDEN_GPUS, growth=False)

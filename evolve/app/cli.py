@@ -1,0 +1,200 @@
+"""The command line: ``run_evolution.py`` (or ``keras-evolve``) ``[run|resume|inspect|export]``.
+
+Argument parsing and printing only; ``evolve.session`` wires the run. Bad input (config, genes,
+dataset, run directory) ends with one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from evolve import session
+from evolve.app import config as configuration
+from evolve.app.config import ConfigError
+from evolve.app.progress import genes_line
+from evolve.engine.records import Outcome
+from evolve.execution import BACKENDS
+from evolve.rundir.store import RunDir, RunDirError
+from evolve.search.registry import SettingError, strategies
+from evolve.training.datasets import KERAS_DATASETS, DatasetError
+from genomes.genes import GeneError
+
+PROG = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "run_evolution.py"
+DEFAULT_CONFIG = resources.files("evolve.app") / "default.toml"
+USER_ERRORS = (
+    session.SessionError, ConfigError, GeneError, DatasetError, RunDirError, SettingError,
+)  # fmt: skip
+
+
+def overrides() -> dict[str, tuple[str, type, str]]:
+    """``--flag``: (config key, type, help); the lists of names come from the registries."""
+    return {
+        "generations": ("search.generations", int, "generations of the GA"),
+        "population": (
+            "search.population", int,
+            "population size (also sets how many genomes random, tpe, gp and smac try)",
+        ),
+        "seed": ("run.seed", int, "run seed: the same seed and config repeat the run"),
+        "dataset": (
+            "data.dataset", str, f"digits, {', '.join(KERAS_DATASETS)}, or a path to an .npz"
+        ),
+        "epochs": (
+            "training.epochs", int, "most epochs per genome (early stopping may end sooner)"
+        ),
+        "strategy": ("search.strategy", str, ", ".join(strategies())),
+        "budget": ("search.budget", int, "most trainings in the run (0: the strategy decides)"),
+        "workers": ("run.workers", int, "parallel evaluations (0: automatic)"),
+        "backend": ("run.backend", str, f"{', '.join(BACKENDS)} (loky: this machine)"),
+        "address": ("run.address", str, "scheduler address for --backend dask or ray"),
+        "scheduler": ("run.address", str, "dask scheduler address, HOST:PORT (same as --address)"),
+        "gpus": (
+            "run.gpus", str, "auto (every visible GPU), none, or ids like 0,1: one worker each"
+        ),
+        "workers_per_gpu": ("run.workers_per_gpu", int, "workers sharing each GPU (default 1)"),
+        "timeout": ("run.timeout", float, "seconds one evaluation may run (0: no limit)"),
+        "final_epochs": (
+            "training.final_epochs", int,
+            "retrain the best on train + validation for N epochs and report its test accuracy",
+        ),
+        "name": ("run.name", str, "run name: the folder under results/"),
+    }  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Evolve Keras network architectures and hyper-parameters. "
+        "With no command, runs the default evolution on the digits dataset.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run = commands.add_parser(
+        "run", help="start a new run",
+        description="Start a new run. Flags override the config file's values.",
+    )  # fmt: skip
+    run.add_argument("--config", type=Path, help="TOML config (default: the packaged default.toml)")
+    run.add_argument("--out", type=Path, help="run directory (default: results/<run name>)")
+    for flag, (_, kind, text) in overrides().items():
+        run.add_argument(f"--{flag.replace('_', '-')}", dest=flag, type=kind, help=text)
+    resume = commands.add_parser(
+        "resume",
+        help="continue a run after a crash, a kill or Ctrl-C, or extend a finished one",
+        description="Continue RUN_DIR where it stopped: finished evaluations are read back from "
+        "its history and never trained again; those in flight when it stopped run again.",
+    )
+    resume.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    resume.add_argument("--generations", type=int, default=0, help="add N more generations")
+    for command in (run, resume):
+        command.add_argument("--quiet", action="store_true", help="no progress bar, no lines")
+        command.add_argument("--verbose", action="store_true", help="a line per evaluation")
+    inspect = commands.add_parser(
+        "inspect",
+        help="show a run: best genome, leaderboard, generations, lineage, failures",
+        description="Show what a run found. Reads the run directory only.",
+    )
+    inspect.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    inspect.add_argument("--top", type=int, default=10, help="leaderboard size (default 10)")
+    inspect.add_argument("--json", action="store_true", help="machine-readable output")
+    inspect.add_argument(
+        "--evaluate", action="store_true", help="score the exported model on the test split"
+    )
+    inspect.add_argument("--no-summary", action="store_true", help="skip the Keras summary")
+    export = commands.add_parser(
+        "export",
+        help="export the best model for serving",
+        description="Export RUN_DIR/best/model.keras as a .keras file or a TensorFlow SavedModel.",
+    )
+    export.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    export.add_argument("--format", choices=("keras", "savedmodel"), default="keras")
+    export.add_argument("--out", type=Path, help="target (default: RUN_DIR/export/...)")
+    return parser
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        argv = ["run", *argv]
+    return build_parser().parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(sys.argv[1:] if argv is None else argv)
+    try:
+        if args.command in ("inspect", "export"):
+            from evolve.app import commands
+
+            return getattr(commands, f"{args.command}_command")(args)
+        return resume_command(args) if args.command == "resume" else run_command(args)
+    except USER_ERRORS as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: {exc}; the history and the last checkpoint are intact", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        where = getattr(args, "run_dir", None) or getattr(args, "target", "RUN_DIR")
+        print(
+            f"interrupted: finished evaluations are kept; continue with "
+            f"{PROG} resume {where}",
+            file=sys.stderr,
+        )
+        return 130
+
+
+def run_command(args: argparse.Namespace) -> int:
+    chosen = {
+        key: getattr(args, flag)
+        for flag, (key, _, _) in overrides().items()
+        if getattr(args, flag) is not None
+    }
+    cfg = configuration.load(args.config or DEFAULT_CONFIG, chosen)
+    if not cfg.run.name:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        data = cfg.data.dataset
+        dataset = Path(data).stem if data.endswith(".npz") else data
+        cfg.run.name = f"{cfg.search.strategy}-{dataset}-{stamp}"
+    out = args.out or Path("results") / cfg.run.name
+    args.target = out
+    launch = session.Launch(quiet=args.quiet, verbose=args.verbose)
+    return report(session.start(cfg, out, launch), out)
+
+
+def resume_command(args: argparse.Namespace) -> int:
+    launch = session.Launch(quiet=args.quiet, verbose=args.verbose)
+    return report(session.resume(args.run_dir, launch, args.generations), args.run_dir)
+
+
+def report(outcome: Outcome, run_dir: Path) -> int:
+    """Print the summary of a finished run; exit code 1 when nothing trained or it aborted."""
+    run = RunDir(run_dir)
+    best = outcome.best
+    if best is None:
+        print(
+            f"no genome trained successfully ({outcome.failed} failed); see {run.history}",
+            file=sys.stderr,
+        )
+        return 1
+    test: dict[str, Any] = outcome.test
+    metrics = best.metrics
+    print(f"best genome {best.id} (generation {best.generation}): {genes_line(best.genes)}")
+    line = f"  validation accuracy {metrics.get('val_accuracy', best.fitness):.4f}"
+    if "test_accuracy" in test:
+        line += f"   test accuracy {test['test_accuracy']:.4f}"
+    if "params" in metrics:
+        line += f"   parameters {metrics['params']:,}"
+    print(line)
+    if "final" in test:
+        print(
+            f"  retrained on train + validation for {test['final']['epochs']} epochs: "
+            f"test accuracy {test['final']['test_accuracy']:.4f} (best/model.final.keras)"
+        )
+    counts = f"{outcome.trained} trained, {outcome.cached} cached, {outcome.failed} failed"
+    print(f"  {len(outcome.records)} evaluations ({counts}); stopped: {outcome.stop_reason}")
+    print(f"  results: {run.path}")
+    if outcome.aborted:
+        print(f"error: {outcome.stop_reason}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,89 @@
+"""Watching a run as records arrive: the progress bar, a line per new best, per failure and per
+generation, the top-k model keeper, and the plots, redrawn at most every ``PLOT_EVERY`` s."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from evolve.app import plots
+from evolve.app.inspection import generations
+from evolve.app.progress import Console, genes_line
+from evolve.engine.records import Record
+from evolve.rundir.keeper import ModelKeeper
+from evolve.rundir.store import RunDir
+
+PLOT_EVERY = 10.0
+"""Seconds between redraws of the plots (drawing costs ~0.5 s; the last draw is at the end)."""
+
+
+class Monitor:
+    """Receives every record of a run (``record``) and every one read back on resume
+    (``replay``). ``keeper`` is None when the fitness saves no models."""
+
+    def __init__(
+        self,
+        console: Console,
+        direction: str,
+        objective: str,
+        run: RunDir | None,
+        keeper: ModelKeeper | None,
+    ) -> None:
+        self.console = console
+        self.direction = direction
+        self.objective = objective
+        self.run = run
+        self.keeper = keeper
+        self.seen: list[Record] = []
+        self._drawn_at = time.monotonic()
+
+    def record(self, record: Record) -> None:
+        say = self.console.say
+        self._close_generations(record.generation)
+        self.seen.append(record)
+        if self.keeper is not None and self.keeper.offer(record):
+            say(f"new best {record.fitness:.4f}: {genes_line(record.genes)}")
+        if not record.succeeded:
+            say(f"genome {record.id} {record.status}: {record.reason}")
+        fitness = "-" if record.fitness is None else f"{record.fitness:.4f}"
+        say(
+            f"#{record.index} gen {record.generation} {record.id} {record.status} {fitness} "
+            f"in {record.seconds or 0.0:.1f} s: {genes_line(record.genes)}",
+            detail=True,
+        )
+        self.console.progress.update(record)
+
+    def replay(self, record: Record) -> None:
+        if self.keeper is not None:
+            self.keeper.offer(record, export=False)
+        self.seen.append(record)
+        self.console.progress.update(record)
+
+    def finish(self, stop_reason: str) -> None:
+        """The last generation's line, the final plots, and why the run stopped."""
+        if self.seen:
+            self._close_generations(max(r.generation for r in self.seen) + 1)
+            self.draw()
+        self.console.say(f"stopped: {stop_reason}")
+
+    def draw(self) -> None:
+        if self.run is not None and self.seen:
+            plots.draw(self.seen, self.direction, self.run.save_figure, self.objective)
+            self._drawn_at = time.monotonic()
+
+    def _close_generations(self, generation: int) -> None:
+        """A line for the generation that a record of ``generation`` shows to be complete."""
+        last = max((r.generation for r in self.seen), default=None)
+        if last is None or generation <= last:
+            return
+        row: dict[str, Any] = next(
+            g for g in generations(self.seen, self.direction) if g["generation"] == last
+        )
+        best = "-" if row["best"] is None else f"{row['best']:.4f}"
+        mean = "-" if row["mean"] is None else f"{row['mean']:.4f}"
+        self.console.say(
+            f"generation {last}: best {best}, mean {mean}, diversity {row['diversity']:.2f}, "
+            f"{row['evaluations']} evaluated, {row['failed']} failed"
+        )
+        if time.monotonic() - self._drawn_at >= PLOT_EVERY:
+            self.draw()

@@ -1,0 +1,90 @@
+"""What a person sees while a run goes: a tqdm bar (count, ETA, generation, best so far) and
+lines above it; every line also goes to the run's ``run.log``."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from evolve.engine.records import Status
+from evolve.search.base import score
+
+
+class Progress:
+    """The bar over evaluations; disabled, it prints nothing."""
+
+    def __init__(
+        self, total: int | None, *, enabled: bool = True, direction: str = "maximize"
+    ) -> None:
+        self.direction = direction
+        self.best: float | None = None
+        self.bar: Any = None
+        if enabled:
+            from tqdm import tqdm
+
+            self.bar = tqdm(
+                total=total, unit="genome", desc="evolving", file=sys.stderr, dynamic_ncols=True
+            )
+
+    def update(self, record: Mapping[str, Any]) -> None:
+        fitness = record["fitness"] if Status(record["status"]).succeeded else None
+        if fitness is not None and (
+            self.best is None or score(fitness, self.direction) > score(self.best, self.direction)
+        ):
+            self.best = fitness
+        if self.bar is not None:
+            best = "-" if self.best is None else f"{self.best:.4f}"
+            self.bar.set_postfix_str(f"gen {record['generation']} best {best}", refresh=False)
+            self.bar.update(1)
+
+    def write(self, line: str) -> None:
+        if self.bar is not None:
+            self.bar.write(line, file=sys.stderr)
+        else:
+            print(line, file=sys.stderr)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+class Console:
+    """Lines for the person at the terminal and for ``run.log``.
+
+    ``quiet``: nothing on the terminal; ``verbose``: detail lines too. ``log`` receives every
+    line (the run directory's ``log``, or nothing without a run directory).
+    """
+
+    def __init__(
+        self,
+        total: int | None,
+        direction: str,
+        *,
+        quiet: bool,
+        verbose: bool = False,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        self.quiet = quiet
+        self.verbose = verbose
+        self.log = log or (lambda line: None)
+        self.progress = Progress(total, enabled=not quiet, direction=direction)
+
+    def say(self, line: str, detail: bool = False) -> None:
+        """Log ``line``; show it unless quiet (a ``detail`` line only when verbose)."""
+        self.log(line)
+        if not self.quiet and (self.verbose or not detail):
+            self.progress.write(line)
+
+    def warn(self, line: str) -> None:
+        """Log ``line`` and show it even when quiet: something was dropped or is off."""
+        self.log(line)
+        self.progress.write(line)
+
+    def close(self) -> None:
+        self.progress.close()
+
+
+def genes_line(genes: Mapping[str, Any]) -> str:
+    """``a=1 b=2``: a genome's alleles on one line."""
+    return " ".join(f"{k}={v}" for k, v in genes.items())

@@ -1,0 +1,44 @@
+"""How a run ended, written to its directory: ``best/genome.json`` and ``summary.json``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import Any
+
+from evolve.app.inspection import lineage
+from evolve.engine.records import Outcome
+from evolve.rundir.store import RunDir
+
+
+def write_outcome(
+    run: RunDir,
+    outcome: Outcome,
+    problem: Any,
+    final_epochs: int,
+    renew: Callable[[], Executor],
+) -> None:
+    """The best genome with its lineage (and, for a Keras ``problem``, the final test report,
+    stored in ``outcome.test``) and the run's counts and stop reason."""
+    best = outcome.best
+    summary: dict[str, Any] = {
+        "stop_reason": outcome.stop_reason,
+        "evaluations": len(outcome.records),
+        "trained": outcome.trained,
+        "cached": outcome.cached,
+        "failed": outcome.failed,
+        "best": None,
+    }
+    if best is not None:
+        if problem is not None:
+            from evolve.training.report import final_report
+
+            model = run.best / "model.keras"
+            outcome.test = final_report(best, problem, model, final_epochs, renew)
+        keys = ("id", "generation", "fitness", "origin", "parents")
+        line = [{k: r.get(k) for k in keys} for r in lineage(outcome.records, best.id)]
+        run.write_best(best, {**outcome.test, "lineage": line})
+        summary["best"] = {
+            "id": best.id, "genes": best.genes, "fitness": best.fitness, **outcome.test
+        }  # fmt: skip
+    run.write_summary(summary)

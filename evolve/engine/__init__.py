@@ -1,0 +1,1 @@
+"""The run loop: scheduling, failures and retries, records, checkpoint and resume."""

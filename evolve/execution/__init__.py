@@ -1,0 +1,67 @@
+"""Where evaluations run: existing engines behind ``concurrent.futures``, one module each.
+
+| backend | module | runs on |
+|---|---|---|
+| ``loky`` | ``loky_pool`` | joblib's process pool on this machine, one GPU per worker |
+| ``dask`` | ``dask_cluster`` | a dask.distributed cluster (``Client.get_executor``) |
+| ``ray`` | ``ray_cluster`` | Ray tasks |
+| ``inline`` | ``inline`` | this process (cheap fitness functions, debugging) |
+
+A backend module offers ``make(workers, address, settings) -> Executor``, ``capacity(address)``
+(evaluations at once when the user does not say) and ``HARD_TIMEOUT`` (whether a hung evaluation
+can be ended where it runs). Adding a backend is one module and one line in ``BACKENDS``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from concurrent.futures import Executor
+from types import ModuleType
+from typing import Any
+
+BACKENDS = {
+    "loky": "evolve.execution.loky_pool",
+    "dask": "evolve.execution.dask_cluster",
+    "ray": "evolve.execution.ray_cluster",
+    "inline": "evolve.execution.inline",
+}
+
+
+def backend(name: str) -> ModuleType:
+    """The module of backend ``name``; ``ValueError`` naming the known ones otherwise."""
+    if name not in BACKENDS:
+        raise ValueError(f"unknown backend '{name}' (known: {', '.join(BACKENDS)})")
+    return importlib.import_module(BACKENDS[name])
+
+
+def make_executor(name: str, workers: int, address: str = "", settings: Any = None) -> Executor:
+    """An executor for ``workers`` parallel evaluations on backend ``name``.
+
+    ``settings`` (``loky_pool.WorkerSettings``) say how each loky worker starts and when it is
+    recycled. Raises ``ValueError`` (an unknown backend, a missing address or package) or
+    ``OSError`` (a cluster that cannot be reached). Called again after a worker died, it returns
+    a working executor with the same settings.
+    """
+    return backend(name).make(workers, address, settings)
+
+
+def capacity(name: str, address: str = "") -> int:
+    """How many evaluations backend ``name`` runs at once by default."""
+    return int(backend(name).capacity(address))
+
+
+WORKER_DEATHS = frozenset(
+    {
+        "TerminatedWorkerError",
+        "BrokenProcessPool",
+        "BrokenExecutor",
+        "KilledWorker",
+        "WorkerCrashedError",
+        "ShutdownExecutorError",
+    }
+)
+
+
+def is_worker_death(exc: BaseException) -> bool:
+    """Whether an executor's error means the worker process died (not that the task raised)."""
+    return any(cls.__name__ in WORKER_DEATHS for cls in type(exc).__mro__)

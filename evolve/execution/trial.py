@@ -1,0 +1,139 @@
+"""What a worker runs for one genome: call the fitness, time it, catch its failure.
+
+The same wrapper runs on every backend (loky, dask, ray, inline). Imported in the parent too (to
+pickle references to these functions), so it must not import TensorFlow or Keras.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+import os
+import socket
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from evolve.execution.environment import quiet_process
+
+AFTER_EVALUATION: list[Callable[[float], None]] = []
+"""Called in the worker with its resident memory (MB) after each evaluation; a pool that
+manages its workers' lives (loky) registers its recycling rule here."""
+
+WATCHDOG = {"armed": False}
+"""True in a process whose death the pool survives (a loky worker): there, an evaluation that
+hangs past its hard timeout ends the process."""
+
+
+class EvaluationTimeout(TimeoutError):
+    """The evaluation ran past its time limit."""
+
+
+def one_line(exc: BaseException) -> str:
+    """A short, single-line description of an exception."""
+    text = " ".join(str(exc).split())
+    if len(text) > 300:
+        text = text[:297] + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _accepted(fn: Callable[..., Any]) -> frozenset[str]:
+    """Which of ``seed`` and ``genome_id`` a fitness accepts as keywords."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return frozenset()
+    anything = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    return frozenset(k for k in ("seed", "genome_id") if anything or k in params)
+
+
+_accepted_cached = functools.lru_cache(maxsize=64)(_accepted)
+
+
+def call_fitness(
+    fitness: Callable[..., Any], genes: dict[str, Any], seed: int, genome_id: str
+) -> Any:
+    """Call a fitness with the keyword arguments it declares among ``seed`` and ``genome_id``."""
+    try:
+        accepted = _accepted_cached(fitness)
+    except TypeError:  # an unhashable callable object
+        accepted = _accepted(fitness)
+    given = {"seed": seed, "genome_id": genome_id}
+    return fitness(genes, **{k: given[k] for k in accepted})
+
+
+def run_trial(
+    fitness: Callable[..., Any],
+    genes: Mapping[str, Any],
+    seed: int,
+    genome_id: str,
+    objective: str,
+    hard_timeout: float = 0.0,
+) -> dict[str, Any]:
+    """Evaluate one genome; never raises for a failure of the genome itself.
+
+    Returns ``status`` ("ok", "failed" or "timeout"), ``fitness``, ``metrics``, ``reason``,
+    ``seconds`` and where it ran (``pid``, ``host``, ``cuda_visible_devices``, ``rss_mb``). A
+    fitness that returns a number is recorded as ``{"fitness": number}``. Where the watchdog is
+    armed (a loky worker), ``hard_timeout`` seconds (0: none) end the process if the evaluation
+    hangs past them; the loop records the timeout and the pool starts a fresh worker.
+    """
+    quiet_process()
+    started = time.perf_counter()
+    began = time.time()
+    watchdog = None
+    if hard_timeout > 0 and WATCHDOG["armed"]:
+        watchdog = threading.Timer(hard_timeout, _expire, (hard_timeout,))
+        watchdog.daemon = True
+        watchdog.start()
+    where = {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
+    }
+    try:
+        out = call_fitness(fitness, dict(genes), seed, genome_id)
+        metrics = dict(out) if isinstance(out, Mapping) else {"fitness": float(out)}
+        if objective not in metrics:
+            raise KeyError(f"the fitness returned no '{objective}' (got: {', '.join(metrics)})")
+        value = float(metrics[objective])
+        if not math.isfinite(value):
+            raise ValueError(f"{objective} is {value}")
+        status, reason = "ok", ""
+    except Exception as exc:  # a failing genome is a result, not a crash
+        metrics, value = {}, None
+        status = "timeout" if isinstance(exc, EvaluationTimeout) else "failed"
+        reason = one_line(exc)
+        if os.environ.get("EVOLVE_DEBUG"):
+            traceback.print_exc()
+    finally:
+        if watchdog is not None:
+            watchdog.cancel()
+    rss = rss_mb()
+    for hook in AFTER_EVALUATION:
+        hook(rss)
+    return {
+        "status": status,
+        "fitness": value,
+        "metrics": metrics,
+        "reason": reason,
+        "seconds": round(time.perf_counter() - started, 4),
+        "started": began,
+        "rss_mb": round(rss, 1),
+        **where,
+    }
+
+
+def rss_mb() -> float:
+    """This process's resident memory in MB."""
+    import psutil
+
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def _expire(seconds: float) -> None:
+    print(f"evaluation ran past its {seconds:g} s timeout: stopping this worker", flush=True)
+    os._exit(124)

@@ -1,0 +1,248 @@
+"""One path from the command line and the Python API to the run loop.
+
+``start`` and ``resume`` wire a run whatever started it: the search space, the strategy, the
+executor (GPU placement included), the run directory, the top-k model keeper, the progress bar,
+the plots and the final report. ``run_evolution.py`` and ``evolve.optimize``/``evolve.resume``
+both come here, so a run directory has one format: ``config.toml`` says everything, including
+which fitness the run evaluates (``run.fitness``: the Keras networks of the config, or a Python
+function that is imported again on resume).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evolve.app import config as configuration
+from evolve.app.config import KERAS_FITNESS, Config, ConfigError
+from evolve.app.fitness import SessionError, fitness_path, load_fitness, read_config
+from evolve.app.monitor import Monitor
+from evolve.app.progress import Console
+from evolve.app.summary import write_outcome
+from evolve.engine.failures import FailurePolicy
+from evolve.engine.loop import Loop
+from evolve.engine.records import Outcome, Record
+from evolve.execution import backend, make_executor
+from evolve.execution.loky_pool import WorkerSettings
+from evolve.execution.placement import GpuError, place
+from evolve.rundir.keeper import ModelKeeper
+from evolve.rundir.store import RunDir, RunDirError
+from evolve.search.registry import make_strategy
+from genomes.space import SearchSpace
+
+
+@dataclass
+class Launch:
+    """What a session takes besides the config: from the command line, only the view."""
+
+    fitness: Callable[..., Any] | None = None
+    """None: train the config's Keras networks (``run.fitness = "keras"``)."""
+    space: SearchSpace | None = None
+    """None: the config's ``[genes]`` (with the CNN's canonical rule for a Keras run)."""
+    executor: Executor | None = None
+    """A user's own executor instead of the config's backend."""
+    quiet: bool = True
+    verbose: bool = False
+    on_record: Callable[[Record], None] | None = None
+
+
+def start(cfg: Config, out: Path | None, launch: Launch) -> Outcome:
+    """Start a new run of ``cfg``; with ``out``, in that new run directory (refused if it holds
+    a run; removed again if the run fails to start)."""
+    run = RunDir(out) if out is not None else None
+    if run is not None and (run.history.exists() or run.config.exists()):
+        raise RunDirError(f"{run.path} already holds a run; choose another --out or --name")
+    session = Session(cfg, run, launch)
+    if run is None:
+        session.prepare()
+        return session.run()
+    run.create()
+    try:
+        run.lock()
+        session.prepare()
+        run.write_config(cfg.to_toml())
+    except BaseException:
+        run.close()
+        run.discard_if_unused()
+        raise
+    return session.run()
+
+
+def resume(
+    run_dir: Path, launch: Launch, generations: int = 0, overrides: dict[str, Any] | None = None
+) -> Outcome:
+    """Continue the run in ``run_dir`` (see ``Loop.restore``); ``generations`` more of them.
+    ``overrides`` replace ``[run]`` settings for this part of the run (workers, backend, ...)."""
+    run = RunDir(run_dir)
+    if generations < 0:
+        raise SessionError("--generations must be 0 or more")
+    cfg = read_config(run)
+    if overrides:
+        data = cfg.to_dict()
+        data["run"].update(overrides)
+        cfg = configuration.from_dict(data)
+    if launch.fitness is None and not cfg.run.keras:
+        launch.fitness = load_fitness(cfg.run.fitness, run.path)
+    run.lock()
+    session = Session(cfg, run, launch)
+    try:
+        session.prepare()
+    except BaseException:
+        run.close()
+        raise
+    return session.run(resuming=True, more=generations)
+
+
+class Session:
+    """One run being wired and run; see ``start`` and ``resume``."""
+
+    def __init__(self, cfg: Config, run: RunDir | None, launch: Launch) -> None:
+        self.cfg, self.rundir, self.launch = cfg, run, launch
+        if launch.fitness is not None and cfg.run.fitness == KERAS_FITNESS:
+            cfg.run.fitness = fitness_path(launch.fitness)
+        self.data: dict[str, Any] | None = None
+        self.problem: Any = None
+        self.settings = WorkerSettings()
+        self.gpus: tuple[str, ...] = ()
+
+    def prepare(self) -> None:
+        """Resolve workers and GPUs, build the Keras problem and describe its data; raises
+        ``SessionError`` (or a config, dataset or run-directory error) before anything trains."""
+        cfg, run = self.cfg, self.rundir
+        if self.launch.executor is None:
+            try:
+                placement = place(
+                    cfg.run.backend, cfg.run.workers, cfg.run.address, cfg.run.gpus,
+                    cfg.run.workers_per_gpu,
+                )  # fmt: skip
+            except (GpuError, ValueError) as exc:
+                raise SessionError(str(exc)) from None
+            except OSError as exc:
+                raise SessionError(f"cannot reach the {cfg.run.backend} cluster: {exc}") from None
+            cfg.run.workers, self.gpus = placement.workers, placement.slots
+            slots = str(run.gpu_slots) if run else tempfile.mkdtemp(prefix="evolve-gpus-")
+            self.settings = WorkerSettings(
+                log_path=str(run.workers_log) if run else None,
+                preload_keras=cfg.run.keras,
+                lock_dir=slots,
+                gpu_slots=placement.slots,
+                hide_gpus=placement.hide_gpus,
+                max_evals=cfg.run.max_evals_per_worker,
+                max_rss_mb=cfg.run.max_worker_rss_mb,
+            )
+        if cfg.run.keras:
+            from evolve.training.keras_run import describe, problem
+
+            self.problem = problem(cfg, run)
+            self.data = describe(cfg, self.fresh_executor)
+        self.launch.fitness = self.launch.fitness or self.problem
+
+    def fresh_executor(self) -> Executor:
+        """The user's executor, or the backend's (a working one again after a worker died)."""
+        if self.launch.executor is not None:
+            return self.launch.executor
+        run = self.cfg.run
+        try:
+            return make_executor(run.backend, run.workers, run.address, self.settings)
+        except (ValueError, OSError) as exc:
+            raise SessionError(str(exc)) from None
+
+    def run(self, resuming: bool = False, more: int = 0) -> Outcome:
+        """Run (or continue) the search; returns its ``Outcome`` with the final report."""
+        cfg, run, s = self.cfg, self.rundir, self.cfg.search
+        space = self.launch.space or cfg.space()
+        params = s.strategy_params()
+        strategy = make_strategy(s.strategy, space, s.direction, cfg.run.seed, **params)
+        console = Console(
+            s.budget or strategy.expected(), s.direction, quiet=self.launch.quiet,
+            verbose=self.launch.verbose, log=run.log if run else None,
+        )  # fmt: skip
+        keeper = None
+        if run is not None and cfg.run.keras:
+            keeper = ModelKeeper(run, cfg.run.keep_models, s.direction)
+        monitor = Monitor(console, s.direction, s.objective, run, keeper)
+        loop = Loop(
+            strategy, self.launch.fitness, self.fresh_executor(),
+            workers=cfg.run.workers, seed=cfg.run.seed, objective=s.objective, budget=s.budget,
+            ordered=s.ordered, target=s.target,
+            policy=FailurePolicy(cfg.run.timeout, cfg.run.retries_on_death,
+                                 cfg.run.retries_on_failure, cfg.run.max_failure_share),
+            renew=self.fresh_executor if self.launch.executor is None else None,
+            checkpoint_every=cfg.run.checkpoint_every,
+            on_record=lambda record: self._record(record, monitor),
+            on_replay=monitor.replay, on_checkpoint=run.write_checkpoint if run else None,
+        )  # fmt: skip
+        try:
+            self._announce(console, resuming)
+            if resuming and run is not None:
+                _restore(loop, run, more, console)
+                if keeper is not None:
+                    keeper.export()
+            outcome = loop.run()
+            monitor.finish(outcome.stop_reason)
+        except KeyboardInterrupt:
+            console.say("interrupted: finished evaluations are kept; resume to continue")
+            raise
+        finally:
+            console.close()
+            if run is not None:
+                run.close()
+        if run is not None:
+            final_epochs = cfg.training.final_epochs
+            write_outcome(run, outcome, self.problem, final_epochs, self.fresh_executor)
+        return outcome
+
+    def _record(self, record: Record, monitor: Monitor) -> None:
+        if self.rundir is not None:
+            self.rundir.append(record)
+        monitor.record(record)
+        if self.launch.on_record is not None:
+            self.launch.on_record(record)
+
+    def _announce(self, console: Console, resuming: bool) -> None:
+        cfg, run = self.cfg, self.rundir
+        if run is None:
+            return
+        where = f" on GPUs {','.join(sorted(set(self.gpus)))}" if self.gpus else ""
+        what = cfg.data.dataset if cfg.run.keras else cfg.run.fitness
+        d = self.data
+        sizes = (
+            f" ({d['train']} train / {d['validation']} validation / {d['test']} test, "
+            f"{d['num_classes']} classes)" if d else ""
+        )  # fmt: skip
+        console.say(
+            f"{'resuming' if resuming else 'run'} {run.path}: {cfg.search.strategy} on {what}"
+            f"{sizes}, {cfg.run.workers} worker(s){where}"
+        )
+        soft = self.launch.executor is None and not backend(cfg.run.backend).HARD_TIMEOUT
+        if cfg.run.timeout and soft:
+            console.say(
+                f"note: on the {cfg.run.backend} backend the {cfg.run.timeout:g} s timeout "
+                "is soft: training stops at the next batch, other code runs on"
+            )
+
+def _restore(loop: Loop, run: RunDir, more: int, console: Console) -> None:
+    """Load a run's checkpoint and journal into ``loop``, saying what was dropped."""
+    state, notes = run.read_checkpoint()
+    journal, dropped = run.read_history()
+    if state is None and run.checkpoint.exists():
+        notes.append("no usable checkpoint: rebuilding the run from history.jsonl")
+    for note in notes + dropped:
+        console.warn(f"resume: {note}")
+    try:
+        loop.restore(state, journal)
+        if more:
+            loop.strategy.extend(more)
+    except (KeyError, IndexError, TypeError) as exc:
+        raise ConfigError(
+            f"{run.checkpoint.name} does not fit the run's config ({type(exc).__name__}: {exc}); "
+            "was config.toml edited?"
+        ) from None
+    console.say(
+        f"resume: {len(journal)} finished evaluations kept, "
+        f"{len(loop.pending)} in flight at the interruption to run again"
+    )

@@ -1,0 +1,1 @@
+"""Training Keras networks in workers: the problem, the datasets, the final report."""

@@ -1,0 +1,70 @@
+"""The final report: the best model scored on the test split, in a worker.
+
+The test split is touched here only, after the search (fitness never sees it).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from concurrent.futures import Executor
+from pathlib import Path
+from typing import Any
+
+from evolve.execution import is_worker_death
+from evolve.execution.trial import one_line
+from evolve.training.datasets import DataSpec
+from evolve.training.problem import KerasProblem, splits
+
+
+def describe_data(spec: DataSpec) -> dict[str, Any]:
+    """Shapes and sizes of the prepared dataset (loads it into this worker's cache)."""
+    return splits(spec).describe()
+
+
+def test_metrics(spec: DataSpec, model_path: str) -> dict[str, float]:
+    """Accuracy and loss of a saved model on the test split: for the final report only."""
+    import keras
+
+    data = splits(spec)
+    model = keras.saving.load_model(model_path, safe_mode=True)
+    loss, accuracy = model.evaluate(data.x_test, data.y_test, batch_size=256, verbose=0)
+    keras.backend.clear_session()
+    return {"test_accuracy": float(accuracy), "test_loss": float(loss)}
+
+
+def in_worker(renew: Callable[[], Executor], fn: Callable[..., Any], *args: Any) -> Any:
+    """Run ``fn`` in a worker; once more on a fresh pool if the worker dies; ``None`` (and a
+    warning on stderr) if it fails (the run's results are already safe on disk)."""
+    for attempt in range(2):
+        try:
+            return renew().submit(fn, *args).result()
+        except Exception as exc:
+            if not is_worker_death(exc) or attempt:
+                print(f"warning: {fn.__name__} failed: {one_line(exc)}", file=sys.stderr)
+                return None
+    return None
+
+
+def final_report(
+    best: Any,
+    problem: KerasProblem,
+    model: Path,
+    final_epochs: int,
+    renew: Callable[[], Executor],
+) -> dict[str, Any]:
+    """Test metrics of the exported best model and, with ``final_epochs``, of the best genome
+    retrained on train + validation (saved beside it as ``model.final.keras``)."""
+    from evolve.training.problem import retrain_and_test
+
+    test: dict[str, Any] = {}
+    if model.exists():
+        test = in_worker(renew, test_metrics, problem.data, str(model)) or {}
+    if final_epochs:
+        final = in_worker(
+            renew, retrain_and_test, problem, best["genes"], best["seed"], final_epochs,
+            str((model.parent / "model.final.keras").resolve()),
+        )  # fmt: skip
+        if final is not None:
+            test["final"] = final
+    return test
