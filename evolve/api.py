@@ -79,7 +79,6 @@ def optimize(
     run = {
         "seed": seed,
         "workers": workers,
-        "backend": backend or ("inline" if workers <= 1 and executor is None else "loky"),
         "address": address,
         "checkpoint_every": checkpoint_every,
         "fitness": session.fitness_path(fitness),
@@ -91,6 +90,8 @@ def optimize(
         "budget": budget,
         "ordered": ordered,
     }
+    if backend is not None:
+        run["backend"] = backend
     if target is not None:
         search["target"] = target
     known = set(configuration.SearchSection.__dataclass_fields__) | set(strategy_settings())
@@ -103,6 +104,8 @@ def optimize(
             names = [*sorted(known - {"options"}), *RUN_KEYS]
             raise ConfigError(f"optimize() got an unknown setting '{key}'" + suggest(key, names))
     cfg = configuration.from_dict({"run": run, "search": search, "genes": space.to_config()})
+    if backend is None and cfg.run.workers <= 1 and executor is None:
+        cfg.run.backend = "inline"
     launch = session.Launch(fitness, space, executor, quiet=not progress, on_record=on_record)
     return session.start(cfg, Path(out) if out is not None else None, launch)
 

@@ -220,7 +220,7 @@ class Session:
         )
         soft = self.launch.executor is None and not backend(cfg.run.backend).HARD_TIMEOUT
         if cfg.run.timeout and soft:
-            console.say(
+            console.warn(
                 f"note: on the {cfg.run.backend} backend the {cfg.run.timeout:g} s timeout "
                 "is soft: training stops at the next batch, other code runs on"
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -35,12 +35,10 @@ class Genome:
     id: str
     parents: tuple[str, ...] = ()
     origin: str = "random"
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "genes", MappingProxyType(dict(self.genes)))
         object.__setattr__(self, "parents", tuple(self.parents))
-        object.__setattr__(self, "extra", MappingProxyType(dict(self.extra)))
 
     def __getitem__(self, name: str) -> Allele:
         return self.genes[name]
@@ -61,8 +59,6 @@ class Genome:
             "parents": list(self.parents),
             "origin": self.origin,
         }
-        if self.extra:
-            data["extra"] = dict(self.extra)
         return data
 
     @classmethod
@@ -72,7 +68,6 @@ class Genome:
             id=data["id"],
             parents=tuple(data.get("parents", ())),
             origin=data.get("origin", "random"),
-            extra=data.get("extra", {}),
         )
 
     def to_json(self) -> str:

@@ -17,6 +17,9 @@ from evolve.execution.trial import one_line
 
 ABORT_AFTER = 10
 """Evaluations before the failure share may stop a run."""
+ABANDON_MARGIN = 5.0
+"""Seconds past the hard timeout before the loop stops waiting: time for a loky worker's
+watchdog to end the process and for the pool to report it."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,7 @@ class FailurePolicy:
     @property
     def abandon_after(self) -> float:
         """Seconds after which the loop records a timeout without waiting any longer (0: never)."""
-        return self.hard_timeout + 30 if self.timeout else 0.0
+        return self.hard_timeout + ABANDON_MARGIN if self.timeout else 0.0
 
 
 def failure(status: Status, reason: str) -> dict[str, Any]:

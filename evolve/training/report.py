@@ -36,13 +36,16 @@ def test_metrics(spec: DataSpec, model_path: str) -> dict[str, float]:
 def in_worker(renew: Callable[[], Executor], fn: Callable[..., Any], *args: Any) -> Any:
     """Run ``fn`` in a worker; once more on a fresh pool if the worker dies; ``None`` (and a
     warning on stderr) if it fails (the run's results are already safe on disk)."""
-    for attempt in range(2):
+    try:
+        return renew().submit(fn, *args).result()
+    except Exception as exc:
+        failure = exc
+    if is_worker_death(failure):
         try:
             return renew().submit(fn, *args).result()
         except Exception as exc:
-            if not is_worker_death(exc) or attempt:
-                print(f"warning: {fn.__name__} failed: {one_line(exc)}", file=sys.stderr)
-                return None
+            failure = exc
+    print(f"warning: {fn.__name__} failed: {one_line(failure)}", file=sys.stderr)
     return None
 
 
