@@ -18,15 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from evolve.app import config as configuration
-from evolve.app.config import KERAS_FITNESS, Config, ConfigError
+from evolve.app.config import KERAS_FITNESS, Config
 from evolve.app.fitness import SessionError, fitness_path, load_fitness, read_config
 from evolve.app.monitor import Monitor
 from evolve.app.progress import Console
+from evolve.app.resuming import fingerprint, restore_run
 from evolve.app.summary import write_outcome
 from evolve.engine.failures import FailurePolicy
 from evolve.engine.loop import Loop
 from evolve.engine.records import Outcome, Record
-from evolve.execution import backend, make_executor
+from evolve.execution import backend, check_sendable, make_executor
 from evolve.execution.loky_pool import WorkerSettings
 from evolve.execution.placement import GpuError, place
 from evolve.rundir.keeper import ModelKeeper
@@ -140,6 +141,10 @@ class Session:
             self.problem = problem(cfg, run)
             self.data = describe(cfg, self.fresh_executor)
         self.launch.fitness = self.launch.fitness or self.problem
+        try:
+            check_sendable(self.launch.fitness, cfg.run.backend, self.launch.executor)
+        except ValueError as exc:
+            raise SessionError(str(exc)) from None
 
     def fresh_executor(self) -> Executor:
         """The user's executor, or the backend's (a working one again after a worker died)."""
@@ -174,27 +179,38 @@ class Session:
             renew=self.fresh_executor if self.launch.executor is None else None,
             checkpoint_every=cfg.run.checkpoint_every,
             on_record=lambda record: self._record(record, monitor),
-            on_replay=monitor.replay, on_checkpoint=run.write_checkpoint if run else None,
+            on_replay=monitor.replay, on_checkpoint=self._checkpointer(space),
         )  # fmt: skip
         try:
             self._announce(console, resuming)
+            for note in space.notes:
+                console.warn(f"warning: {note}")
             if resuming and run is not None:
-                _restore(loop, run, more, console)
+                restore_run(loop, run, more, console, fingerprint(cfg, space))
                 if keeper is not None:
                     keeper.export()
             outcome = loop.run()
             monitor.finish(outcome.stop_reason)
+            console.close()
+            if run is not None:
+                final_epochs = cfg.training.final_epochs
+                write_outcome(run, outcome, self.problem, final_epochs, self.fresh_executor)
         except KeyboardInterrupt:
-            console.say("interrupted: finished evaluations are kept; resume to continue")
+            console.warn("interrupted: finished evaluations are kept; resume to continue")
             raise
         finally:
             console.close()
             if run is not None:
                 run.close()
-        if run is not None:
-            final_epochs = cfg.training.final_epochs
-            write_outcome(run, outcome, self.problem, final_epochs, self.fresh_executor)
         return outcome
+
+    def _checkpointer(self, space: SearchSpace) -> Callable[[dict[str, Any]], None] | None:
+        """Saves the loop's state with what it depends on in the config (checked on resume)."""
+        run = self.rundir
+        if run is None:
+            return None
+        saved = fingerprint(self.cfg, space)
+        return lambda state: run.write_checkpoint({**state, "config": saved})
 
     def _record(self, record: Record, monitor: Monitor) -> None:
         if self.rundir is not None:
@@ -224,25 +240,3 @@ class Session:
                 f"note: on the {cfg.run.backend} backend the {cfg.run.timeout:g} s timeout "
                 "is soft: training stops at the next batch, other code runs on"
             )
-
-def _restore(loop: Loop, run: RunDir, more: int, console: Console) -> None:
-    """Load a run's checkpoint and journal into ``loop``, saying what was dropped."""
-    state, notes = run.read_checkpoint()
-    journal, dropped = run.read_history()
-    if state is None and run.checkpoint.exists():
-        notes.append("no usable checkpoint: rebuilding the run from history.jsonl")
-    for note in notes + dropped:
-        console.warn(f"resume: {note}")
-    try:
-        loop.restore(state, journal)
-        if more:
-            loop.strategy.extend(more)
-    except (KeyError, IndexError, TypeError) as exc:
-        raise ConfigError(
-            f"{run.checkpoint.name} does not fit the run's config ({type(exc).__name__}: {exc}); "
-            "was config.toml edited?"
-        ) from None
-    console.say(
-        f"resume: {len(journal)} finished evaluations kept, "
-        f"{len(loop.pending)} in flight at the interruption to run again"
-    )

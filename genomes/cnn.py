@@ -33,6 +33,35 @@ def check_gene_names(names: Iterable[str]) -> None:
             )
 
 
+RANGES: dict[str, tuple[float, float, str]] = {
+    "layers": (1, float("inf"), "at least 1"),
+    "filters": (1, float("inf"), "at least 1"),
+    "kernel_size": (1, float("inf"), "at least 1"),
+    "dropout": (0.0, 1.0 - 1e-9, "in [0, 1): a dropout of 1 drops every unit"),
+    "learning_rate": (1e-12, float("inf"), "above 0: a learning rate of 0 never learns"),
+}
+"""Allowed alleles of the numeric genes: (low, high, the rule in words)."""
+
+
+def check_alleles(genes: Iterable[Any]) -> None:
+    """Raise ``GeneError`` for an allele no network of this family can use (a dropout of 1, a
+    learning rate of 0, zero filters...), naming the gene and the rule."""
+    for gene in genes:
+        if gene.name == "residual":
+            bad = [a for a in gene.alleles if not isinstance(a, bool)]
+            rule = "true or false"
+        elif gene.name in RANGES:
+            low, high, rule = RANGES[gene.name]
+            bad = [a for a in gene.alleles if isinstance(a, bool) or not isinstance(a, (int, float))
+                   or not low <= a <= high]  # fmt: skip
+        else:
+            continue
+        if bad:
+            raise GeneError(
+                f"gene '{gene.name}': {bad[0]!r} is not allowed for the cnn model ({rule})"
+            )
+
+
 def canonical(genes: dict[str, Allele]) -> dict[str, Allele]:
     """Equivalent networks get the same alleles: skips need at least two conv blocks."""
     if "residual" in genes and int(genes.get("layers", DEFAULTS["layers"])) < 2:

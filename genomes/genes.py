@@ -15,6 +15,10 @@ import numpy as np
 
 Allele = bool | int | float | str
 
+MAX_ALLELES = 1_000_000
+"""Alleles one gene may have: every gene is listed in memory, and a search can only try a few
+thousand genomes anyway. A finer gene is refused at load with its count."""
+
 
 class GeneError(ValueError):
     """A gene declaration or allele is invalid; the message names the gene."""
@@ -85,6 +89,11 @@ class Gene:
         """The declaration as it would appear in a TOML config."""
         return {"type": "choice", "values": list(self.alleles)}
 
+    @property
+    def note(self) -> str:
+        """A surprise in the declaration worth a warning (a bound the step cannot reach)."""
+        return ""
+
 
 class Choice(Gene):
     """Categorical choice among listed values."""
@@ -100,11 +109,16 @@ class IntRange(Gene):
     def __init__(self, name: str, min: int, max: int, step: int = 1) -> None:
         _require_ints(name, min=min, max=max, step=step)
         _require_order(name, min, max, step)
+        _require_count(name, (max - min) // step + 1, f"step {step}")
         super().__init__(name, tuple(range(min, max + 1, step)))
         object.__setattr__(self, "_decl", {"type": "int", "min": min, "max": max, "step": step})
 
     def describe(self) -> dict[str, Any]:
         return dict(self._decl)
+
+    @property
+    def note(self) -> str:
+        return _unreached(self, self._decl["max"], f"step {self._decl['step']}")
 
 
 class FloatRange(Gene):
@@ -115,12 +129,17 @@ class FloatRange(Gene):
     def __init__(self, name: str, min: float, max: float, step: float) -> None:
         _require_numbers(name, min=min, max=max, step=step)
         _require_order(name, min, max, step)
-        count = math.floor((max - min) / step + 1e-9) + 1
+        count = math.floor((max - min) / step * (1 + 1e-12) + 1e-9) + 1
+        _require_count(name, count, f"step {step:g}")
         super().__init__(name, tuple(_clean(min + i * step) for i in range(count)))
         object.__setattr__(self, "_decl", {"type": "float", "min": min, "max": max, "step": step})
 
     def describe(self) -> dict[str, Any]:
         return dict(self._decl)
+
+    @property
+    def note(self) -> str:
+        return _unreached(self, self._decl["max"], f"step {self._decl['step']:g}")
 
 
 class LogRange(Gene):
@@ -136,12 +155,17 @@ class LogRange(Gene):
             raise GeneError(f"gene '{name}': factor must be > 1, got {factor}")
         _require_order(name, min, max, 1)
         count = math.floor(math.log(max / min) / math.log(factor) + 1e-9) + 1
+        _require_count(name, count, f"factor {factor:g}")
         values = tuple(float(f"{min * factor**i:.12g}") for i in range(count))
         super().__init__(name, values)
         object.__setattr__(self, "_decl", {"type": "log", "min": min, "max": max, "factor": factor})
 
     def describe(self) -> dict[str, Any]:
         return dict(self._decl)
+
+    @property
+    def note(self) -> str:
+        return _unreached(self, self._decl["max"], f"factor {self._decl['factor']:g}")
 
 
 class Flag(Gene):
@@ -154,6 +178,24 @@ class Flag(Gene):
 
     def describe(self) -> dict[str, Any]:
         return {"type": "flag"}
+
+
+def _unreached(gene: Gene, declared: float, step: str) -> str:
+    last = gene.alleles[-1]
+    if _same(last, declared):
+        return ""
+    return (
+        f"gene '{gene.name}': max {declared:g} is not reachable with {step}; "
+        f"the largest allele is {last:g}"
+    )
+
+
+def _require_count(name: str, count: int, resolution: str) -> None:
+    if count > MAX_ALLELES:
+        raise GeneError(
+            f"gene '{name}' would have {count:,} alleles ({resolution}); at most "
+            f"{MAX_ALLELES:,}: use a larger step, or a log range"
+        )
 
 
 def _require_numbers(name: str, **values: Any) -> None:

@@ -45,6 +45,11 @@ class SearchSpace:
         return {g.name: g.describe() for g in self.genes}
 
     @property
+    def notes(self) -> list[str]:
+        """Warnings about the declarations (a bound that a step cannot reach, ...)."""
+        return [g.note for g in self.genes if g.note]
+
+    @property
     def names(self) -> tuple[str, ...]:
         return tuple(self.by_name)
 

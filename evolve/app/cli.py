@@ -7,6 +7,7 @@ dataset, run directory) ends with one line on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from importlib import resources
@@ -134,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"error: {exc}; the history and the last checkpoint are intact", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # the reader went away (inspect | head): say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         where = getattr(args, "run_dir", None) or getattr(args, "target", "RUN_DIR")
         print(

@@ -139,6 +139,7 @@ class Config:
                 return SearchSpace.from_config(self.genes)
             space = SearchSpace.from_config(self.genes, canonical=cnn.canonical)
             cnn.check_gene_names(space.names)
+            cnn.check_alleles(space.genes)
         except GeneError as exc:
             raise ConfigError(str(exc)) from None
         return space

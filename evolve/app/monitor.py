@@ -35,11 +35,16 @@ class Monitor:
         self.run = run
         self.keeper = keeper
         self.seen: list[Record] = []
+        self.workers: set[tuple[str | None, int | None]] = set()
         self._drawn_at = time.monotonic()
 
     def record(self, record: Record) -> None:
         say = self.console.say
         self._close_generations(record.generation)
+        worker = (record.host, record.pid)
+        if record.cuda_visible_devices not in (None, "-1") and worker not in self.workers:
+            self.workers.add(worker)
+            say(f"worker {record.pid} on {record.host} uses GPU {record.cuda_visible_devices}")
         self.seen.append(record)
         if self.keeper is not None and self.keeper.offer(record):
             say(f"new best {record.fitness:.4f}: {genes_line(record.genes)}")

@@ -13,7 +13,7 @@ from typing import Any
 
 from evolve.engine.records import Record, Status, Trial
 from evolve.execution import is_worker_death
-from evolve.execution.trial import one_line
+from evolve.execution.trial import ENVIRONMENT, one_line
 
 ABORT_AFTER = 10
 """Evaluations before the failure share may stop a run."""
@@ -50,6 +50,11 @@ class FailurePolicy:
         return self.hard_timeout + ABANDON_MARGIN if self.timeout else 0.0
 
 
+class EnvironmentFault(OSError):
+    """The environment failed an evaluation (a full disk, a read-only run directory): the run
+    stops with this one-line error; the evaluation is not recorded and runs again on resume."""
+
+
 def failure(status: Status, reason: str) -> dict[str, Any]:
     """A worker-side result for an evaluation that produced nothing."""
     return {"status": status, "fitness": None, "metrics": {}, "reason": reason}
@@ -70,6 +75,15 @@ class Failures:
 
     def submitted(self, trial: Trial) -> None:
         self.attempts[trial.index] = self.attempts.get(trial.index, 0) + 1
+
+    def check_environment(self, trial: Trial, result: dict[str, Any]) -> None:
+        """Raise ``EnvironmentFault`` for a result that the environment spoiled."""
+        if result["status"] == ENVIRONMENT:
+            raise EnvironmentFault(
+                f"the run stopped: {result['reason']} (genome {trial.genome.id}, not its fault); "
+                "free the space or fix the run directory, then resume: finished evaluations are "
+                "kept and this one runs again"
+            )
 
     def retry_failure(self, trial: Trial, result: dict[str, Any]) -> bool:
         """Whether a failed result earns another run (``retries_on_failure``)."""

@@ -186,6 +186,7 @@ class Loop:
             broken |= died
             if result is None:
                 continue
+            self.failures.check_environment(trial, result)
             if self.failures.retry_failure(trial, result):
                 self._submit(trial)
                 continue

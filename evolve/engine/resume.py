@@ -130,3 +130,19 @@ class Checkpoints:
             return
         self.save(state())
         self._saved, self._saved_at = version, time.monotonic()
+
+
+def differences(saved: dict[str, Any], current: dict[str, Any], where: str = "") -> list[str]:
+    """What changed between two nested dicts of settings, one short phrase per change."""
+    changes = []
+    for key in sorted(saved.keys() | current.keys(), key=str):
+        name = f"{where}.{key}" if where else str(key)
+        if key not in current:
+            changes.append(f"{name} was removed")
+        elif key not in saved:
+            changes.append(f"{name} was added")
+        elif isinstance(saved[key], dict) and isinstance(current[key], dict):
+            changes += differences(saved[key], current[key], name)
+        elif saved[key] != current[key]:
+            changes.append(f"{name} changed from {saved[key]!r} to {current[key]!r}")
+    return changes

@@ -50,6 +50,31 @@ def capacity(name: str, address: str = "") -> int:
     return int(backend(name).capacity(address))
 
 
+def check_sendable(fitness: Any, name: str, executor: Executor | None = None) -> None:
+    """Raise ``ValueError`` (one line) when ``fitness`` cannot be sent to the workers of
+    backend ``name`` (or of a user's ``executor``): found once, before the first genome, rather
+    than as a failure of every genome."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    if executor is not None and not isinstance(executor, ProcessPoolExecutor):
+        return  # threads, or the user's own engine: it decides
+    if executor is None and name == "inline":
+        return
+    if executor is not None:
+        import pickle as serializer
+    else:  # loky, dask and ray all send functions with cloudpickle (a joblib dependency)
+        import cloudpickle as serializer
+    try:
+        serializer.dumps(fitness)
+    except Exception as exc:
+        from evolve.execution.trial import one_line
+
+        raise ValueError(
+            f"the fitness cannot be sent to worker processes ({one_line(exc)}); define it at "
+            "module level without locks, open files or connections, or run with workers=1"
+        ) from None
+
+
 WORKER_DEATHS = frozenset(
     {
         "TerminatedWorkerError",

@@ -37,7 +37,12 @@ def detect() -> list[str]:
 
 
 def parse(spec: str) -> list[str] | None:
-    """``auto`` -> detected GPUs; ``none`` -> [] (GPUs hidden); ``0,1`` -> those ids."""
+    """``auto`` -> detected GPUs; ``none`` -> None (GPUs hidden); ``0,1`` -> those GPUs.
+
+    Ids are read as CUDA and every framework read them: relative to ``CUDA_VISIBLE_DEVICES``
+    when it is set (with ``2,3`` visible, ``--gpus 1`` is physical GPU 3); the result is the
+    physical ids. An id that is not visible is a ``GpuError``.
+    """
     spec = spec.strip().lower()
     if spec == "auto":
         return detect()
@@ -46,7 +51,17 @@ def parse(spec: str) -> list[str] | None:
     ids = [part.strip() for part in spec.split(",")]
     if not all(part.isdigit() for part in ids) or len(set(ids)) != len(ids):
         raise GpuError(f"--gpus must be auto, none, or distinct GPU ids like 0,1 (got '{spec}')")
-    return ids
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is None:
+        return ids
+    shown = detect()
+    outside = [i for i in ids if int(i) >= len(shown)]
+    if outside:
+        raise GpuError(
+            f"GPU {outside[0]} is not visible: CUDA_VISIBLE_DEVICES={visible} shows "
+            f"{len(shown)} GPU(s), numbered 0 to {len(shown) - 1} as CUDA numbers them"
+        )
+    return [shown[int(i)] for i in ids]
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ that hangs past the hard timeout ends itself (the watchdog of ``trial.run_trial`
 from __future__ import annotations
 
 import os
+import threading
+import time
 import warnings
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -89,8 +91,22 @@ def init_worker(settings: WorkerSettings) -> None:
     process_executor._MAX_MEMORY_LEAK_SIZE = 1 << 62
     process_executor._MEMORY_LEAK_CHECK_DELAY = 0.0
     _LIMITS = settings
+    _follow_parent(os.getppid())
     trial.WATCHDOG["armed"] = True
     trial.AFTER_EVALUATION.append(_recycle_if_due)
+
+
+def _follow_parent(parent: int, every: float = 0.5) -> None:
+    """End this worker as soon as the process that started it is gone, however it died (a
+    ``kill -9`` leaves no time to shut the pool down): no orphan keeps a GPU slot, its memory,
+    or a half-trained genome that the resumed run will train again anyway."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="follow-parent", daemon=True).start()
 
 
 def _recycle_if_due(rss: float) -> None:

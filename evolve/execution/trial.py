@@ -6,6 +6,7 @@ pickle references to these functions), so it must not import TensorFlow or Keras
 
 from __future__ import annotations
 
+import errno
 import functools
 import inspect
 import math
@@ -18,6 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from evolve.execution.environment import quiet_process
+from evolve.execution.plain import plain_metrics
 
 AFTER_EVALUATION: list[Callable[[float], None]] = []
 """Called in the worker with its resident memory (MB) after each evaluation; a pool that
@@ -30,6 +32,26 @@ hangs past its hard timeout ends the process."""
 
 class EvaluationTimeout(TimeoutError):
     """The evaluation ran past its time limit."""
+
+
+class RunDirWriteError(OSError):
+    """Writing the run directory failed in a worker (a full disk, a read-only mount...): the
+    environment's fault, never the genome's."""
+
+
+DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})
+"""``OSError``s that no genome causes: the evaluation is not recorded and the run stops."""
+
+ENVIRONMENT = "environment"
+"""The status of a result that the loop must not record: the run stops, the evaluation runs
+again on resume."""
+
+
+def environment_fault(exc: BaseException) -> bool:
+    """Whether an evaluation's error is the environment's (disk, run directory)."""
+    return isinstance(exc, RunDirWriteError) or (
+        isinstance(exc, OSError) and exc.errno in DISK_ERRNOS
+    )
 
 
 def one_line(exc: BaseException) -> str:
@@ -75,7 +97,8 @@ def run_trial(
 ) -> dict[str, Any]:
     """Evaluate one genome; never raises for a failure of the genome itself.
 
-    Returns ``status`` ("ok", "failed" or "timeout"), ``fitness``, ``metrics``, ``reason``,
+    Returns ``status`` ("ok", "failed", "timeout", or ``ENVIRONMENT`` for a fault of the disk or
+    the run directory), ``fitness``, ``metrics``, ``reason``,
     ``seconds`` and where it ran (``pid``, ``host``, ``cuda_visible_devices``, ``rss_mb``). A
     fitness that returns a number is recorded as ``{"fitness": number}``. Where the watchdog is
     armed (a loky worker), ``hard_timeout`` seconds (0: none) end the process if the evaluation
@@ -96,16 +119,20 @@ def run_trial(
     }
     try:
         out = call_fitness(fitness, dict(genes), seed, genome_id)
-        metrics = dict(out) if isinstance(out, Mapping) else {"fitness": float(out)}
+        metrics = plain_metrics(out if isinstance(out, Mapping) else {"fitness": out})
         if objective not in metrics:
             raise KeyError(f"the fitness returned no '{objective}' (got: {', '.join(metrics)})")
-        value = float(metrics[objective])
+        value = metrics[objective]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"{objective} is {value!r}, not a number")
+        value = float(value)
         if not math.isfinite(value):
             raise ValueError(f"{objective} is {value}")
         status, reason = "ok", ""
     except Exception as exc:  # a failing genome is a result, not a crash
         metrics, value = {}, None
         status = "timeout" if isinstance(exc, EvaluationTimeout) else "failed"
+        status = ENVIRONMENT if environment_fault(exc) else status
         reason = one_line(exc)
         if os.environ.get("EVOLVE_DEBUG"):
             traceback.print_exc()

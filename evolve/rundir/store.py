@@ -165,7 +165,9 @@ class RunDir:
         write_atomic(self.config, toml_text)
 
     def append(self, record: Record) -> None:
-        """Append one evaluation to the journal and hand it to the OS at once."""
+        """Append one evaluation to the journal and hand it to the OS at once (its model path
+        made relative to the run directory first)."""
+        self.localise(record)
         if self._journal is None:
             self._journal = self.history.open("a", encoding="utf-8")
         line = json.dumps(record.to_json()) + "\n"
@@ -195,9 +197,25 @@ class RunDir:
         write_atomic(self.best / "genome.json", dump({**_best_view(record), **(extra or {})}))
 
     def model_of(self, record: Record) -> Path | None:
-        """Where the trained model of ``record`` is, if it saved one."""
+        """Where the trained model of ``record`` is, if it saved one: always inside this run
+        directory (a path recorded elsewhere, by a run that was copied or moved, is read as the
+        file of the same name in ``models/``), so no file outside the run is ever touched."""
         path = record.metrics.get("model_path")
-        return Path(path) if path else None
+        if not path:
+            return None
+        found = Path(path)
+        if not found.is_absolute():
+            return self.path / found
+        try:
+            return self.path / found.relative_to(self.path.resolve())
+        except ValueError:
+            return self.models / found.name
+
+    def localise(self, record: Record) -> None:
+        """Record the model path relative to the run directory, so the run can be moved."""
+        model = self.model_of(record)
+        if model is not None:
+            record.metrics["model_path"] = str(model.relative_to(self.path))
 
     def write_summary(self, summary: dict[str, Any]) -> None:
         write_atomic(self.summary, dump(summary))

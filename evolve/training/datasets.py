@@ -111,7 +111,15 @@ def _images(x: Any, label: str) -> np.ndarray:
         raise DatasetError(f"{label} must have shape (N, H, W) or (N, H, W, C), got {x.shape}")
     if not np.issubdtype(x.dtype, np.number):
         raise DatasetError(f"{label} must be numeric, got {x.dtype}")
-    return x.astype("float32")
+    x = x.astype("float32")
+    bad = ~np.isfinite(x)
+    if bad.any():
+        rows = int(bad.reshape(len(x), -1).any(axis=1).sum())
+        raise DatasetError(
+            f"{label} holds {int(bad.sum())} non-finite values (NaN or infinity) in {rows} of "
+            f"{len(x)} images; remove or fill them before evolving"
+        )
+    return x
 
 
 def _labels(y: Any, count: int, label: str) -> np.ndarray:
@@ -127,13 +135,27 @@ def _labels(y: Any, count: int, label: str) -> np.ndarray:
     return y
 
 
-def _split(x: np.ndarray, y: np.ndarray, share: float, seed: int) -> tuple[np.ndarray, ...]:
+def _split(
+    x: np.ndarray, y: np.ndarray, share: float, seed: int, what: str
+) -> tuple[np.ndarray, ...]:
+    """A stratified, seeded split; ``DatasetError`` when a class cannot be spread over both
+    parts (fewer than 2 samples, or a part too small to hold every class)."""
     from sklearn.model_selection import train_test_split
 
+    classes, counts = np.unique(y, return_counts=True)
+    if counts.min() < 2:
+        rare = classes[counts.argmin()]
+        raise DatasetError(
+            f"class {rare} has {counts.min()} sample(s): a stratified {what} split needs at "
+            "least 2 of each class"
+        )
     try:
         return tuple(train_test_split(x, y, test_size=share, random_state=seed, stratify=y))
-    except ValueError:  # a class too small to stratify
-        return tuple(train_test_split(x, y, test_size=share, random_state=seed))
+    except ValueError:
+        raise DatasetError(
+            f"a {what} split of {share:g} x {len(y)} samples cannot hold each of the "
+            f"{len(classes)} classes; raise data.{what}_split or add data"
+        ) from None
 
 
 def prepare(spec: DataSpec) -> Splits:
@@ -143,7 +165,7 @@ def prepare(spec: DataSpec) -> Splits:
     y_train = _labels(y_train, len(x_train), "y_train")
     if x_test is None:
         x_train, x_test, y_train, y_test = _split(
-            x_train, y_train, spec.test_split, spec.split_seed
+            x_train, y_train, spec.test_split, spec.split_seed, "test"
         )
     else:
         x_test = _images(x_test, "x_test")
@@ -160,6 +182,6 @@ def prepare(spec: DataSpec) -> Splits:
     if scale > 1.0:
         x_train, x_test = x_train / scale, x_test / scale
     x_train, x_val, y_train, y_val = _split(
-        x_train, y_train, spec.validation_split, spec.split_seed
+        x_train, y_train, spec.validation_split, spec.split_seed, "validation"
     )
     return Splits(x_train, y_train, x_val, y_val, x_test, y_test, len(classes))

@@ -6,12 +6,13 @@ Each worker process loads its dataset once (``_splits``) and keeps it for its li
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evolve.execution.trial import EvaluationTimeout
+from evolve.execution.trial import EvaluationTimeout, RunDirWriteError
 from evolve.training.datasets import DataSpec, Splits, prepare
 from genomes import cnn
 
@@ -113,9 +114,22 @@ class KerasProblem:
         }
         if self.model_dir and genome_id:
             path = Path(self.model_dir) / f"{genome_id}.keras"
-            model.save(path)
+            save_model(model, path)
             metrics["model_path"] = str(path)
         return metrics
+
+
+def save_model(model: Any, path: Path) -> None:
+    """Save ``model`` to ``path`` whole or not at all (a temporary file, then rename); a
+    failure is the run directory's (``RunDirWriteError``), never the genome's."""
+    tmp = path.with_name(f".{path.stem}.tmp.keras")
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        reason = f"cannot save {path.name}: {exc.strerror or exc}"
+        raise RunDirWriteError(exc.errno, reason) from exc
 
 
 def _time_limit(keras: Any, seconds: float) -> Any:
