@@ -22,7 +22,7 @@ from evolve.app.config import KERAS_FITNESS, Config
 from evolve.app.fitness import SessionError, fitness_path, load_fitness, read_config
 from evolve.app.monitor import Monitor
 from evolve.app.progress import Console
-from evolve.app.resuming import fingerprint, restore_run
+from evolve.app.resuming import Saved, fingerprint, load_saved, restore_run
 from evolve.app.summary import write_outcome
 from evolve.engine.failures import FailurePolicy
 from evolve.engine.loop import Loop
@@ -91,6 +91,8 @@ def resume(
     run.lock()
     session = Session(cfg, run, launch)
     try:
+        space = launch.space or cfg.space()
+        session.saved = load_saved(run, fingerprint(cfg, space))
         session.prepare()
     except BaseException:
         run.close()
@@ -109,6 +111,8 @@ class Session:
         self.problem: Any = None
         self.settings = WorkerSettings()
         self.gpus: tuple[str, ...] = ()
+        self.saved: Saved | None = None
+        """A resumed run's checkpoint and journal (``resume`` reads them before anything)."""
 
     def prepare(self) -> None:
         """Resolve workers and GPUs, build the Keras problem and describe its data; raises
@@ -185,8 +189,8 @@ class Session:
             self._announce(console, resuming)
             for note in space.notes:
                 console.warn(f"warning: {note}")
-            if resuming and run is not None:
-                restore_run(loop, run, more, console, fingerprint(cfg, space))
+            if self.saved is not None and run is not None:
+                restore_run(loop, run, self.saved, more, console)
                 if keeper is not None:
                     keeper.export()
             outcome = loop.run()

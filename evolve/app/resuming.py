@@ -3,11 +3,13 @@ checking that the config still fits them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from evolve.app.config import Config, ConfigError
 from evolve.app.progress import Console
 from evolve.engine.loop import Loop
+from evolve.engine.records import Record
 from evolve.engine.resume import differences
 from evolve.rundir.store import RunDir
 from genomes.space import SearchSpace
@@ -21,17 +23,26 @@ def fingerprint(cfg: Config, space: SearchSpace) -> dict[str, Any]:
     return {"genes": space.to_config(), "search": search, "run": {"seed": cfg.run.seed}}
 
 
-def restore_run(
-    loop: Loop, run: RunDir, more: int, console: Console, fingerprint: dict[str, Any]
-) -> None:
-    """Load a run's checkpoint and journal into ``loop``, saying what was dropped; a config
-    that no longer fits them is a ``ConfigError`` naming each change."""
+@dataclass
+class Saved:
+    """What a run directory holds for a resume: its checkpoint (or None) and its journal, with
+    notes on what could not be used."""
+
+    state: dict[str, Any] | None
+    journal: list[Record]
+    notes: list[str]
+
+
+def load_saved(run: RunDir, current: dict[str, Any]) -> Saved:
+    """Read the checkpoint and the journal, and check that the config's ``current``
+    fingerprint still fits them: ``ConfigError`` naming each change otherwise (``RunDirError``
+    for a checkpoint or journal of a format this engine cannot read)."""
     state, notes = run.read_checkpoint()
     journal, dropped = run.read_history()
     if state is not None and "config" in state:
-        changes = differences(state["config"], fingerprint)
+        changes = differences(state["config"], current)
     else:
-        known = set(fingerprint["genes"])
+        known = set(current["genes"])
         changes = [f"genes {sorted(r.genes)} in the history, {sorted(known)} in config.toml"
                    for r in journal[:1] if set(r.genes) != known]  # fmt: skip
     if changes:
@@ -41,10 +52,16 @@ def restore_run(
         )
     if state is None and run.checkpoint.exists():
         notes.append("no usable checkpoint: rebuilding the run from history.jsonl")
-    for note in notes + dropped:
+    return Saved(state, journal, notes + dropped)
+
+
+def restore_run(loop: Loop, run: RunDir, saved: Saved, more: int, console: Console) -> None:
+    """Load what ``load_saved`` read into ``loop``, saying what was dropped, and extend the
+    strategy by ``more`` generations."""
+    for note in saved.notes:
         console.warn(f"resume: {note}")
     try:
-        loop.restore(state, journal)
+        loop.restore(saved.state, saved.journal)
         if more:
             loop.strategy.extend(more)
     except (KeyError, IndexError, TypeError) as exc:
@@ -53,6 +70,6 @@ def restore_run(
             "was config.toml edited?"
         ) from None
     console.say(
-        f"resume: {len(journal)} finished evaluations kept, "
+        f"resume: {len(saved.journal)} finished evaluations kept, "
         f"{len(loop.pending)} in flight at the interruption to run again"
     )

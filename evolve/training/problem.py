@@ -5,6 +5,7 @@ Each worker process loads its dataset once (``_splits``) and keeps it for its li
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
@@ -127,7 +128,8 @@ def save_model(model: Any, path: Path) -> None:
         model.save(tmp)
         os.replace(tmp, path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
         reason = f"cannot save {path.name}: {exc.strerror or exc}"
         raise RunDirWriteError(exc.errno, reason) from exc
 
