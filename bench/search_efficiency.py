@@ -4,7 +4,9 @@ Every strategy runs ``--reps`` times (seeds 0, 1, ...) for at most ``--cap`` tra
 table that ``bench/make_table.py`` built (288 configurations of the lesson's grid, each trained
 for real with several seeds); each training returns one seed's result at random. Ours run
 through ``evolve.optimize``, as a user's would; the peers (hyperopt, Optuna, a DeepEvolve-style
-truncation GA) are called directly (``bench/peers.py``). Reported per strategy:
+truncation GA) are called directly (``bench/peers.py``). ``gp`` and ``smac`` refit a model at
+every training (0.1 to 1 s each), so ``--only gp,smac --reps 20`` is how their rows were made.
+Reported per strategy:
 
 - the median number of trainings until a true top-1% configuration (by mean over seeds) is
   first trained (``>cap`` when fewer than half the repetitions find one);
@@ -71,6 +73,8 @@ OURS: dict[str, Search] = {
     "grid (ours)": ours("grid"),
     "random (ours)": ours("random"),
     "TPE (ours, Optuna's sampler)": ours("tpe"),
+    "GP Bayesian optimisation (ours, SMAC3's BlackBoxFacade)": ours("gp"),
+    "random-forest BO, SMAC (ours, SMAC3's HPO facade)": ours("smac"),
     "GA generational, SUS (ours, the lesson's)": ours("ga", selection="sus"),
     "GA generational, tournament of 5 (ours, default)": ours("ga"),
     "GA steady-state, aging, tournament of 5 (ours)": ours("ga", replacement="oldest"),

@@ -24,6 +24,8 @@ def fitness(genes: dict, genome_id: str) -> float:
 if __name__ == "__main__":
     mode, out = sys.argv[1], sys.argv[2]
     extra = {"replacement": os.environ["REPLACEMENT"]} if os.environ.get("REPLACEMENT") else {}
+    if os.environ.get("STRATEGY"):
+        extra = {"strategy": os.environ["STRATEGY"], "startup_trials": 5}
     every = float(os.environ.get("CHECKPOINT_EVERY", "0"))  # 0: crash points see every write
     if mode == "start":
         outcome = evolve.optimize(

@@ -89,6 +89,30 @@ def test_killed_and_resumed_run_equals_the_uninterrupted_run(tmp_path, replaceme
         assert genome not in before[int(segment)], f"{genome} trained again in segment {segment}"
 
 
+@pytest.mark.parametrize("strategy", ["gp", "smac", "tpe"])
+def test_model_based_strategies_resume_after_a_kill(tmp_path, strategy):
+    """Bayesian optimisation through SMAC3 (and Optuna's TPE) behind the same loop: killed
+    twice, resumed, the same evaluations as an uninterrupted run, none trained twice."""
+    pytest.importorskip("smac" if strategy != "tpe" else "optuna")
+    env = {"STRATEGY": strategy}
+    reference = tmp_path / "reference"
+    assert drive("start", reference, tmp_path / "ref.calls", 0, **env).returncode == 0
+    out, calls = tmp_path / "killed", tmp_path / "killed.calls"
+    before = {}
+    for segment, crash in enumerate(["journal:7", "ask:6"]):
+        before[segment] = finished_ids(out)
+        result = drive("start" if segment == 0 else "resume", out, calls, segment, crash, **env)
+        assert result.returncode == -signal.SIGKILL, (crash, result.stderr[-2000:])
+    before[2] = finished_ids(out)
+    assert drive("resume", out, calls, 2, **env).returncode == 0
+    records = history(out)
+    assert len(records) == 30 and len({r["id"] for r in records}) == 30
+    assert essence(records) == essence(history(reference))
+    for line in calls.read_text().splitlines():
+        segment, genome = line.split()
+        assert genome not in before[int(segment)], f"{genome} trained again in segment {segment}"
+
+
 def test_resume_from_a_stale_throttled_checkpoint(tmp_path):
     reference = tmp_path / "reference"
     drive("start", reference, tmp_path / "r.calls", 0)

@@ -34,8 +34,8 @@ class TPESearch(Strategy):
     )
     extra = "tpe"
     settings = (
-        Setting("startup_trials", 10, "tpe: random trials before the model takes over",
-                check=lambda v: v >= 1, rule="at least 1"),
+        Setting("startup_trials", 10, "tpe, gp, smac: random (tpe) or Sobol (gp, smac) genomes "
+                "before the model takes over", check=lambda v: v >= 1, rule="at least 1"),
     )  # fmt: skip
 
     def __init__(
@@ -154,7 +154,9 @@ class TPESearch(Strategy):
         rng = state["sampler_rng"]
         mt = {"key": np.array(rng["state"]["key"], dtype=np.uint32), "pos": rng["state"]["pos"]}
         self.study.sampler._rng.rng.set_state({**rng, "state": mt})
-        self.seen = {gid for gid in self.seen if gid in self.values}
+        # Genomes in flight at the checkpoint run again (the loop resubmits them): their
+        # results are told to Optuna as trials of their own when they arrive.
+        self.open = {gid: [-1] for gid in self.seen if gid not in self.values}
 
 
 def _distribution(optuna: Any, gene: Any) -> Any:
