@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tomli_w
-
+from evolve.app.sections import (
+    KERAS_FITNESS,
+    PYTHON_FITNESS,
+    Config,
+    ConfigError,
+    DataSection,
+    RunSection,
+    SearchSection,
+    TrainingSection,
+)
 from evolve.execution import BACKENDS
 from evolve.search.registry import (
     SettingError,
@@ -19,152 +26,23 @@ from evolve.search.registry import (
     strategy_settings,
     suggest,
 )
-from evolve.training.datasets import DataSpec
-from genomes.genes import GeneError
-from genomes.space import SearchSpace
+
+__all__ = [
+    "DIRECTIONS",
+    "KERAS_FITNESS",
+    "PYTHON_FITNESS",
+    "Config",
+    "ConfigError",
+    "DataSection",
+    "RunSection",
+    "SearchSection",
+    "TrainingSection",
+    "choices",
+    "from_dict",
+    "load",
+]
 
 DIRECTIONS = ("maximize", "minimize")
-KERAS_FITNESS = "keras"
-"""``run.fitness`` of a run that trains the config's Keras networks (the command line's)."""
-PYTHON_FITNESS = "python"
-"""``run.fitness`` of a run whose fitness was given in Python and cannot be imported."""
-
-
-class ConfigError(ValueError):
-    """The configuration is invalid; the message is one line that names the problem."""
-
-
-@dataclass
-class RunSection:
-    name: str = ""
-    """Folder under results/ (default: <strategy>-<dataset>-<timestamp>)."""
-    seed: int = 0
-    workers: int = 0
-    """Parallel evaluations; 0 = automatic (one per GPU, else one per core, at most 8)."""
-    backend: str = "loky"
-    """loky (processes on this machine), dask, ray, or inline (in this process: custom fitness)."""
-    address: str = ""
-    """Scheduler address for dask or ray."""
-    keep_models: int = 3
-    """Trained models kept on disk: the top-k by fitness."""
-    gpus: str = "auto"
-    """auto (every visible GPU), none (CPU only), or GPU ids like "0,1"."""
-    workers_per_gpu: int = 1
-    timeout: float = 0.0
-    """Seconds one evaluation may run before it is stopped and recorded as a timeout (0: none)."""
-    retries_on_death: int = 1
-    """Runs again, alone, of an evaluation whose worker process died."""
-    retries_on_failure: int = 0
-    """Runs again of an evaluation that raised (failures are usually deterministic)."""
-    max_failure_share: float = 0.5
-    """Stop the run when more than this share of evaluations failed (after 10)."""
-    max_evals_per_worker: int = 0
-    """loky: replace a worker after this many evaluations (0: never)."""
-    max_worker_rss_mb: int = 3072
-    """loky: replace a worker once its resident memory passes this (0: never)."""
-    checkpoint_every: float = 1.0
-    """Seconds between checkpoints at most (0: after every step); the journal is always current."""
-    fitness: str = KERAS_FITNESS
-    """keras (train the networks of [genes], [data] and [training]), "module:function" (a
-    fitness given to evolve.optimize, imported again on resume), or python (given in Python
-    and not importable: resume from Python)."""
-
-    @property
-    def keras(self) -> bool:
-        return self.fitness == KERAS_FITNESS
-
-
-@dataclass
-class DataSection:
-    dataset: str = "digits"
-    """digits, mnist, fashion_mnist, cifar10, or a path to an .npz with x_train and y_train."""
-    validation_split: float = 0.2
-    test_split: float = 0.2
-    """Share held out for the final report when the dataset has no test split (digits, .npz)."""
-    split_seed: int = 0
-
-
-@dataclass
-class TrainingSection:
-    epochs: int = 10
-    batch_size: int = 32
-    patience: int = 3
-    """Early stopping on validation loss after this many epochs without improvement."""
-    optimizer: str = "adam"
-    final_epochs: int = 0
-    """After the search, retrain the best genome on train + validation for this many epochs
-    and report its test accuracy beside the validation winner's (0: off)."""
-
-
-@dataclass
-class SearchSection:
-    strategy: str = "ga"
-    """A registered strategy: ga, grid, random, tpe, ... (evolve.search)."""
-    objective: str = "val_accuracy"
-    direction: str = "maximize"
-    population: int = 10
-    generations: int = 5
-    budget: int = 0
-    """Most trainings in the run; 0 = the strategy's own end (GA generations, the whole grid,
-    population x generations for the others)."""
-    ordered: bool = False
-    """Apply results in the order they were asked (exact reproducibility with several workers)."""
-    target: float | None = None
-    """Stop once a fitness at least this good is found (unset: never)."""
-    options: dict[str, Any] = field(default_factory=dict)
-    """The strategies' own settings (selection, tournament_size, startup_trials, ...): written
-    flat in the [search] table, checked against the registry of strategies."""
-
-    def strategy_params(self) -> dict[str, Any]:
-        """What ``make_strategy`` takes: the effort settings and the strategies' own."""
-        effort = {"population": self.population, "generations": self.generations}
-        return {**effort, "budget": self.budget, **self.options}
-
-
-@dataclass
-class Config:
-    run: RunSection = field(default_factory=RunSection)
-    data: DataSection = field(default_factory=DataSection)
-    training: TrainingSection = field(default_factory=TrainingSection)
-    search: SearchSection = field(default_factory=SearchSection)
-    genes: dict[str, Any] = field(default_factory=dict)
-
-    def space(self) -> SearchSpace:
-        """The search space of the ``[genes]`` table; for a Keras run, checked against the CNN
-        builder and with its canonical rule."""
-        from genomes import cnn
-
-        try:
-            if not self.run.keras:
-                return SearchSpace.from_config(self.genes)
-            space = SearchSpace.from_config(self.genes, canonical=cnn.canonical)
-            cnn.check_gene_names(space.names)
-            cnn.check_alleles(space.genes)
-        except GeneError as exc:
-            raise ConfigError(str(exc)) from None
-        return space
-
-    def data_spec(self) -> DataSpec:
-        """The ``[data]`` table as the small, picklable spec that workers receive."""
-        d = self.data
-        return DataSpec(d.dataset, d.validation_split, d.test_split, d.split_seed)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The config as TOML tables: unset values left out, strategy settings flat in
-        [search], and no [data] or [training] for a run with a fitness of its own."""
-        data = dataclasses.asdict(self)
-        search = data["search"]
-        search.update(search.pop("options"))
-        if search["target"] is None:
-            del search["target"]
-        if not self.run.keras:
-            del data["data"], data["training"]
-        return data
-
-    def to_toml(self) -> str:
-        return tomli_w.dumps(self.to_dict())
-
-
 SECTIONS = {f.name: f for f in dataclasses.fields(Config) if f.name != "genes"}
 
 def choices() -> dict[str, tuple[str, ...]]:

@@ -30,28 +30,21 @@ replay of 150 asks takes about a minute).
 
 from __future__ import annotations
 
-import functools
-import logging
 import math
-import tempfile
-import warnings
 from abc import abstractmethod
-from collections.abc import Iterator
-from contextlib import contextmanager
-from importlib import metadata
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from evolve.search._smac_setup import build_facade, quiet, versions
 from evolve.search.base import DONE, Signal, Strategy
 from evolve.search.registry import Setting
-from genomes.genes import FloatRange, Gene, IntRange, LogRange
+from genomes.genes import Gene
 from genomes.genome import Genome
 from genomes.space import SearchSpace
 
 if TYPE_CHECKING:
-    from ConfigSpace import Configuration, ConfigurationSpace
+    from ConfigSpace import Configuration
     from smac.facade.abstract_facade import AbstractFacade
     from smac.model.abstract_model import AbstractModel
     from smac.runhistory.dataclasses import TrialInfo
@@ -59,10 +52,6 @@ if TYPE_CHECKING:
 
 REPEAT_LIMIT = 20
 """SMAC proposals of already-known genomes answered in one ``ask`` before a random genome."""
-N_TRIALS = 2**31 - 1
-"""SMAC's trial budget: unbounded, since ``count`` (which ``extend`` raises) is what stops."""
-ORDERED = (IntRange, FloatRange, LogRange)
-VERSIONED = ("smac", "ConfigSpace", "scikit-learn", "scipy", "numpy")
 
 
 class _Diverged(Exception):
@@ -151,7 +140,7 @@ class SMACStrategy(Strategy):
             "startup_trials": self.startup_trials,
             "trial_seed": self._trial_seed,
             "log": [dict(event) for event in self._log],
-            "versions": _versions(),
+            "versions": versions(),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -199,49 +188,9 @@ class SMACStrategy(Strategy):
         self.smac = self._new_facade() if self.free else None
 
     def _new_facade(self) -> AbstractFacade:
-        from smac import Scenario
-
-        logging.getLogger("smac").setLevel(logging.CRITICAL)
-        facade = self._facade_class()
-        with tempfile.TemporaryDirectory(prefix="evolve-smac-") as tmp, _quiet():
-            scenario = Scenario(
-                self._configspace(),
-                name=self.name,
-                output_directory=Path(tmp),
-                deterministic=True,
-                n_trials=N_TRIALS,
-                seed=self.seed % N_TRIALS,  # SMAC reads -1 as "pick a random seed"
-            )
-            maximizer = facade.get_acquisition_maximizer(scenario)
-            _order_local_search(maximizer)
-            smac = facade(
-                scenario,
-                None,
-                model=self._model(scenario),
-                initial_design=facade.get_initial_design(
-                    scenario, n_configs=self.startup_trials, max_ratio=1.0
-                ),
-                intensifier=facade.get_intensifier(scenario, max_config_calls=1),
-                acquisition_maximizer=maximizer,
-                logging_level=False,  # None would reconfigure the root logger
-                overwrite=True,  # never look for (or ask about) an earlier run
-            )
-        return smac
-
-    def _configspace(self) -> ConfigurationSpace:
-        from ConfigSpace import (
-            CategoricalHyperparameter,
-            ConfigurationSpace,
-            UniformIntegerHyperparameter,
+        return build_facade(
+            self._facade_class(), self.free, self.name, self.seed, self.startup_trials, self._model
         )
-
-        cs = ConfigurationSpace()
-        for gene in self.free:
-            if isinstance(gene, ORDERED):
-                cs.add(UniformIntegerHyperparameter(gene.name, 0, len(gene) - 1))
-            else:
-                cs.add(CategoricalHyperparameter(gene.name, list(range(len(gene)))))
-        return cs
 
     def _next(self) -> Genome | None:
         """The next genome nobody asked for yet: SMAC's, else a random one; None: exhausted."""
@@ -268,7 +217,7 @@ class SMACStrategy(Strategy):
         from smac.main.exceptions import ConfigurationSpaceExhaustedException
 
         try:
-            with _quiet():
+            with quiet():
                 trial = self.smac.ask()
         except (StopIteration, ConfigurationSpaceExhaustedException):
             self._exhausted = True
@@ -288,7 +237,7 @@ class SMACStrategy(Strategy):
             value = TrialValue(cost=worst, status=StatusType.CRASHED)
         else:
             value = TrialValue(cost=fitness if self.direction == "minimize" else -fitness)
-        with _quiet():
+        with quiet():
             self.smac.tell(trial, value, save=False)
         if fitness is not None and (self._worst is None or value.cost > self._worst):
             self._worst = value.cost
@@ -347,56 +296,3 @@ class SMACStrategy(Strategy):
                 self._log.append(event)
             else:
                 self.tell(self.space.genome(event["tell"]), event["fitness"])
-
-
-def _order_local_search(maximizer: Any) -> None:
-    """Make SMAC's local search start from its points in a fixed order.
-
-    ``LocalSearch._get_init_points_from_previous_configs`` returns ``list(set(...))`` of
-    configurations (SMAC3 PR #1244), and a configuration hashes by its ``repr``, a string,
-    so the order, and with it the random numbers each local search draws, changes with
-    ``PYTHONHASHSEED``: the same seed gave different proposals in different processes. The
-    points are sorted by their vector instead (same points, fixed order).
-    """
-    ordered = _ordered_local_search()
-    local = getattr(maximizer, "_local_search", None)
-    if isinstance(local, ordered.__mro__[1]):
-        local.__class__ = ordered
-
-
-@functools.cache
-def _ordered_local_search() -> type:
-    from smac.acquisition.maximizer.local_search import LocalSearch
-
-    class OrderedLocalSearch(LocalSearch):  # type: ignore[misc]
-        def _get_init_points_from_previous_configs(self, *args: Any, **kwargs: Any) -> Any:
-            points = super()._get_init_points_from_previous_configs(*args, **kwargs)
-            return sorted(points, key=lambda c: tuple(c.get_array()))
-
-    return OrderedLocalSearch
-
-
-@contextmanager
-def _quiet() -> Iterator[None]:
-    """Silence SMAC's and scikit-learn's warnings, and keep BLAS on one thread.
-
-    The matrices are tiny: OpenBLAS threads cost more than they save (a GP ask took 1.9 s
-    with two threads on two cores and 0.65 s with one), and they would compete with the
-    workers that train genomes.
-    """
-    from threadpoolctl import threadpool_limits
-
-    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
-        warnings.simplefilter("ignore")
-        yield
-
-
-def _versions() -> dict[str, str]:
-    """Versions of the libraries a replay depends on (for a diverged resume's diagnosis)."""
-    found = {}
-    for package in VERSIONED:
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            found[package] = "missing"
-    return found

@@ -73,6 +73,8 @@ class Strategy(ABC):
     settings: ClassVar[tuple[Setting, ...]] = ()
     extra: ClassVar[str] = ""
     """The pip extra that installs what this strategy imports (empty: nothing beyond the core)."""
+    order: ClassVar[int] = 100
+    """Where it is listed (help, errors): lower first; the built-ins take 0 to 9."""
 
     def __init__(
         self,

@@ -29,6 +29,7 @@ class GPSearch(SMACStrategy):
     """
 
     name = "gp"
+    order = 4
     summary = (
         "Gaussian-process Bayesian optimisation (SMAC3's BlackBoxFacade), population x "
         "generations (or budget) distinct genomes"

@@ -15,6 +15,7 @@ class GridSearch(Strategy):
     """Walks ``SearchSpace.grid()`` order; equivalent genomes (same id) are proposed once."""
 
     name = "grid"
+    order = 1
     summary = "every grid point once, in a fixed order (the last gene varies fastest)"
 
     def __init__(

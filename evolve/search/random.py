@@ -13,6 +13,7 @@ class RandomSearch(Strategy):
     ``population x generations``)."""
 
     name = "random"
+    order = 2
     summary = "population x generations (or budget) distinct random genomes"
 
     def ask(self) -> Genome | Signal:

@@ -119,14 +119,15 @@ def _load() -> None:
 def strategies() -> dict[str, type[Strategy]]:
     """Every registered strategy class by name, in a stable order (built-ins first)."""
     _load()
-    return dict(_REGISTRY)
+    return dict(sorted(_REGISTRY.items(), key=lambda item: (item[1].order, item[0])))
 
 
 def strategy_class(name: str) -> type[Strategy]:
     """The class registered as ``name``; ``SettingError`` with a suggestion otherwise."""
-    found = strategies().get(name)
-    if found is None:
-        raise SettingError(f"unknown strategy '{name}'" + suggest(name, list(_REGISTRY)))
+    known = strategies()
+    if name not in known:
+        raise SettingError(f"unknown strategy '{name}'" + suggest(name, list(known)))
+    found = known[name]
     return found
 
 

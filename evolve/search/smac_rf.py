@@ -29,6 +29,7 @@ class SMACSearch(SMACStrategy):
     """SMAC3's random-forest facade proposing ``count`` distinct genomes."""
 
     name = "smac"
+    order = 5
     summary = (
         "random-forest Bayesian optimisation (SMAC3's HyperparameterOptimizationFacade), "
         "population x generations (or budget) distinct genomes"

@@ -28,6 +28,7 @@ class TPESearch(Strategy):
     """
 
     name = "tpe"
+    order = 3
     summary = (
         "Optuna's Tree-structured Parzen Estimator, population x generations (or budget) "
         "distinct genomes"

@@ -1,0 +1,78 @@
+"""The genetic algorithm's parts: its settings, a member of its population, its selection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from evolve.search.operators import mutation as mutations
+from evolve.search.operators import replacement as survival
+from evolve.search.operators import selection as selections
+from evolve.search.operators.crossover import CROSSOVERS
+from evolve.search.registry import Setting, SettingError
+from genomes.genome import Genome
+
+
+@dataclass
+class Member:
+    """An evaluated genome in the population."""
+
+    genome: Genome
+    fitness: float | None
+    born: int
+    """Order in which it joined (0, 1, 2, ...): the age used by aging replacement."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"genome": self.genome.to_dict(), "fitness": self.fitness, "born": self.born}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Member:
+        return cls(Genome.from_dict(data["genome"]), data["fitness"], data["born"])
+
+
+def _share(v: float) -> bool:
+    return 0 <= v <= 1
+
+
+GA_SETTINGS = (
+    Setting("selection", "tournament", "parent selection",
+            choices=tuple(selections.SELECTIONS)),
+    Setting("tournament_size", 5, "contestants per tournament", check=lambda v: v >= 1,
+            rule="at least 1"),
+    Setting("truncation", 0.5, "truncation selection: share of the population kept",
+            check=lambda v: 0 < v <= 1, rule="in (0, 1]"),
+    Setting("crossover", "single_point", "crossover operator", choices=tuple(CROSSOVERS)),
+    Setting("crossover_rate", 0.9, "chance that a pair of parents is crossed",
+            check=_share, rule="between 0 and 1"),
+    Setting("mutation", "uniform", "mutation operator", choices=tuple(mutations.MUTATIONS)),
+    Setting("mutation_rate", 0.5, "uniform: chance that a chromosome mutates; per_gene: "
+            "chance for each gene", check=_share, rule="between 0 and 1"),
+    Setting("elitism", 1, "best members that survive unchanged", check=lambda v: v >= 0,
+            rule="0 or more"),
+    Setting("replacement", "generational", "generational, or steady-state: each child "
+            "replaces the oldest or the worst member",
+            choices=survival.REPLACEMENTS),
+    Setting("replace_count", 1, "steady-state: children bred per step",
+            check=lambda v: v >= 1, rule="at least 1"),
+)  # fmt: skip
+"""The GA's own settings; each list of choices comes from its operator table."""
+
+
+def check_combination(values: dict[str, Any]) -> None:
+    """Settings that tie together: elitism and replace_count against the population."""
+    if values["elitism"] >= values["population"]:
+        raise SettingError("search.elitism must be between 0 and population - 1")
+    if values["replace_count"] > values["population"]:
+        raise SettingError("search.replace_count must be 1..population")
+
+
+def selection_operator(name: str, tournament_size: int, fraction: float) -> Any:
+    if name == "tournament":
+        return partial(selections.tournament, k=tournament_size)
+    if name == "truncation":
+        return partial(selections.truncation, fraction=fraction)
+    if name not in selections.SELECTIONS:
+        known = ", ".join(selections.SELECTIONS)
+        raise ValueError(f"unknown selection '{name}' (known: {known})")
+    return selections.SELECTIONS[name]
