@@ -141,12 +141,7 @@ def export_command(args: argparse.Namespace) -> int:
         run.export_model(target)
     else:
         target = args.out or run.path / "export" / "savedmodel"
-        if target.exists():
-            raise RunDirError(f"{target} already exists; choose another --out")
         with _quiet_backend():
-            import keras
-
-            loaded = keras.saving.load_model(model, safe_mode=True)
-            loaded.export(str(target), format="tf_saved_model", verbose=False)
+            run.export_saved_model(target)
     print(f"exported {model} -> {target} ({args.format})")
     return 0

@@ -234,6 +234,16 @@ class RunDir:
             raise RunDirError(f"{target} already exists; choose another --out")
         copy_atomic(self.best / "model.keras", target)
 
+    def export_saved_model(self, target: Path) -> None:
+        """Export ``best/model.keras`` as a TensorFlow SavedModel folder (refused when it
+        exists); imports Keras, so call it from a command, never from a running search."""
+        if target.exists():
+            raise RunDirError(f"{target} already exists; choose another --out")
+        import keras
+
+        model = keras.saving.load_model(self.best / "model.keras", safe_mode=True)
+        model.export(str(target), format="tf_saved_model", verbose=False)
+
 
 def _best_view(record: Record) -> dict[str, Any]:
     keys = ("id", "genes", "fitness", "metrics", "generation", "index", "parents", "origin", "seed")
