@@ -191,6 +191,7 @@ class Session:
                 console.warn(f"warning: {note}")
             if self.saved is not None and run is not None:
                 restore_run(loop, run, self.saved, more, console)
+                console.progress.set_total(s.budget or strategy.expected())
                 if keeper is not None:
                     keeper.export()
             outcome = loop.run()

@@ -500,9 +500,10 @@ def test_an_interrupted_run_names_its_directory_and_logs_it(root, tmp_path, monk
 
 
 def test_inspect_into_a_closed_pipe_is_quiet(root, tmp_path):
-    run = python_run(tmp_path)
+    run = tmp_path / "big"  # a leaderboard far larger than a pipe's buffer
+    evolve.optimize(SPACE, toy, out=run, population=100, generations=12, seed=1)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
-    shell = f"{sys.executable} {root / 'run_evolution.py'} inspect {run} | head -1"
+    shell = f"{sys.executable} {root / 'run_evolution.py'} inspect {run} --top 5000 | head -1"
     result = subprocess.run(shell, shell=True, capture_output=True, text=True, env=env, timeout=120)
     assert result.stdout.strip() and "Broken pipe" not in result.stderr
     assert "Traceback" not in result.stderr

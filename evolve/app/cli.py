@@ -132,12 +132,12 @@ def main(argv: list[str] | None = None) -> int:
     except USER_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except OSError as exc:
-        print(f"error: {exc}; the history and the last checkpoint are intact", file=sys.stderr)
-        return 1
     except BrokenPipeError:  # the reader went away (inspect | head): say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:
+        print(f"error: {exc}; the history and the last checkpoint are intact", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         where = getattr(args, "run_dir", None) or getattr(args, "target", "RUN_DIR")
         print(

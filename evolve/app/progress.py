@@ -38,6 +38,12 @@ class Progress:
             self.bar.set_postfix_str(f"gen {record['generation']} best {best}", refresh=False)
             self.bar.update(1)
 
+    def set_total(self, total: int | None) -> None:
+        """The number of evaluations the run will have in all (after ``resume --generations``)."""
+        if self.bar is not None and total is not None:
+            self.bar.total = total
+            self.bar.refresh()
+
     def write(self, line: str) -> None:
         if self.bar is not None:
             self.bar.write(line, file=sys.stderr)
