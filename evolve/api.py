@@ -121,6 +121,7 @@ def resume(
     address: str | None = None,
     executor: Executor | None = None,
     checkpoint_every: float | None = None,
+    retry_failed: bool = False,
     progress: bool = False,
     on_record: Callable[[Record], None] | None = None,
 ) -> Outcome:
@@ -131,7 +132,8 @@ def resume(
     generations. ``fitness`` may be left out when the run's can be imported again (a command-line
     run, or a module-level function); pass ``space`` when it has a canonical rule (the config
     keeps its genes only). ``workers``, ``backend``, ``address`` and ``checkpoint_every`` default
-    to the run's own (its ``config.toml``).
+    to the run's own (its ``config.toml``). ``retry_failed`` trains again the genomes recorded
+    as died or timeout (their lines move to ``history.superseded.jsonl``).
     """
     if space is not None and not isinstance(space, SearchSpace):
         space = _space(space)
@@ -139,7 +141,7 @@ def resume(
              "checkpoint_every": checkpoint_every}  # fmt: skip
     overrides = {k: v for k, v in given.items() if v is not None}
     launch = session.Launch(fitness, space, executor, quiet=not progress, on_record=on_record)
-    return session.resume(Path(out), launch, generations, overrides)
+    return session.resume(Path(out), launch, generations, overrides, retry_failed)
 
 
 def _space(table: Mapping[str, Any]) -> SearchSpace:

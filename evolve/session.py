@@ -74,10 +74,15 @@ def start(cfg: Config, out: Path | None, launch: Launch) -> Outcome:
 
 
 def resume(
-    run_dir: Path, launch: Launch, generations: int = 0, overrides: dict[str, Any] | None = None
+    run_dir: Path,
+    launch: Launch,
+    generations: int = 0,
+    overrides: dict[str, Any] | None = None,
+    retry_failed: bool = False,
 ) -> Outcome:
     """Continue the run in ``run_dir`` (see ``Loop.restore``); ``generations`` more of them.
-    ``overrides`` replace ``[run]`` settings for this part of the run (workers, backend, ...)."""
+    ``overrides`` replace ``[run]`` settings for this part of the run (workers, backend, ...).
+    ``retry_failed`` trains again the genomes recorded as died or timeout (``supersede``)."""
     run = RunDir(run_dir)
     if generations < 0:
         raise SessionError("--generations must be 0 or more")
@@ -93,11 +98,20 @@ def resume(
     try:
         space = launch.space or cfg.space()
         session.saved = load_saved(run, fingerprint(cfg, space))
+        if retry_failed and run.supersede(RETRIED):
+            run.log("resume --retry-failed: the evaluations recorded as died or timeout were set "
+                    "aside (history.superseded.jsonl) to train again")  # fmt: skip
+            session.saved = load_saved(run, fingerprint(cfg, space))
         session.prepare()
     except BaseException:
         run.close()
         raise
     return session.run(resuming=True, more=generations)
+
+
+RETRIED = ("died", "timeout")
+"""What ``resume --retry-failed`` trains again: deaths and timeouts, which the environment may
+have caused (a killed worker, a missing GPU, a busy machine); not failures, which repeat."""
 
 
 class Session:

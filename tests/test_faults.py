@@ -519,3 +519,34 @@ def test_export_never_overwrites(tmp_path):
 
     with pytest.raises(RunDirError, match="already exists; choose another --out"):
         run.export_model(target)
+
+
+def die_once(genes, marker):
+    """Kills its worker the first time it meets x0 == 3 (as a lost GPU or the OOM killer
+    would), and trains normally after that."""
+    if genes["x0"] == 3 and not os.path.exists(marker):
+        Path(marker).write_text("died")
+        os._exit(1)
+    return toy(genes)
+
+
+def test_resume_retry_failed_trains_the_deaths_again(tmp_path):
+    import functools
+
+    import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    fitness = functools.partial(die_once, marker=str(tmp_path / "marker"))
+    out = tmp_path / "run"
+    first = evolve.optimize(SPACE, fitness, out=out, workers=2, population=6, generations=2,
+                            seed=5, retries_on_death=0)  # fmt: skip
+    died = [r for r in first.records if r.status == Status.DIED]  # x0 == 3 and its bystander
+    assert any(r.genes["x0"] == 3 for r in died)
+    plain = evolve.resume(out, fitness)  # a plain resume keeps the deaths as they are
+    assert sum(r.status == Status.DIED for r in plain.records) == len(died)
+    again = evolve.resume(out, fitness, retry_failed=True)
+    assert {r.status for r in again.records} <= {Status.OK, Status.CACHED}
+    assert {r.id for r in died} <= {r.id for r in again.records if r.status == Status.OK}
+    superseded = (out / "history.superseded.jsonl").read_text().splitlines()
+    assert {json.loads(line)["id"] for line in superseded} == {r.id for r in died}
+    assert all(r["status"] != "died" for r in history(out))

@@ -89,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     resume.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     resume.add_argument("--generations", type=int, default=0, help="add N more generations")
+    resume.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="train again the genomes recorded as died or timeout (the environment's doing?)",
+    )
     for command in (run, resume):
         command.add_argument("--quiet", action="store_true", help="no progress bar, no lines")
         command.add_argument("--verbose", action="store_true", help="a line per evaluation")
@@ -168,7 +173,10 @@ def run_command(args: argparse.Namespace) -> int:
 
 def resume_command(args: argparse.Namespace) -> int:
     launch = session.Launch(quiet=args.quiet, verbose=args.verbose)
-    return report(session.resume(args.run_dir, launch, args.generations), args.run_dir)
+    outcome = session.resume(
+        args.run_dir, launch, args.generations, retry_failed=args.retry_failed
+    )
+    return report(outcome, args.run_dir)
 
 
 def report(outcome: Outcome, run_dir: Path) -> int:

@@ -161,6 +161,32 @@ class RunDir:
                 handle.truncate(good_end)
         return records, notes
 
+    def supersede(self, statuses: tuple[str, ...]) -> int:
+        """Set aside the evaluations recorded with one of ``statuses`` (and the cache hits that
+        copied them) so that a resume trains them again; returns how many were set aside.
+
+        Their lines move to ``history.superseded.jsonl`` (nothing is deleted), ``history.jsonl``
+        is rewritten atomically without them, and the checkpoints, which counted them, move to
+        ``checkpoint.superseded.json``: the run is then rebuilt from the journal, each genome
+        answered from it, except those set aside.
+        """
+        records, _ = self.read_history()
+        gone = {r.index for r in records if r.status in statuses and r.cached_from is None}
+        gone |= {r.index for r in records if r.cached_from in gone}
+        if not gone:
+            return 0
+        keep = [r for r in records if r.index not in gone]
+        dropped = [r for r in records if r.index in gone]
+        with (self.path / "history.superseded.jsonl").open("a", encoding="utf-8") as handle:
+            handle.writelines(json.dumps(r.to_json()) + "\n" for r in dropped)
+            handle.flush()
+            os.fsync(handle.fileno())
+        write_atomic(self.history, "".join(json.dumps(r.to_json()) + "\n" for r in keep))
+        for path in (self.checkpoint, self.previous_checkpoint):
+            if path.exists():
+                os.replace(path, self.path / "checkpoint.superseded.json")
+        return len(gone)
+
     def write_config(self, toml_text: str) -> None:
         write_atomic(self.config, toml_text)
 
