@@ -31,7 +31,7 @@ from evolve.execution import backend, check_sendable, make_executor
 from evolve.execution.loky_pool import WorkerSettings
 from evolve.execution.placement import GpuError, place
 from evolve.rundir.keeper import ModelKeeper
-from evolve.rundir.store import RunDir, RunDirError
+from evolve.rundir.store import RunDir
 from evolve.search.registry import make_strategy
 from genomes.space import SearchSpace
 
@@ -49,25 +49,25 @@ class Launch:
     quiet: bool = True
     verbose: bool = False
     on_record: Callable[[Record], None] | None = None
+    run_dir: Path | None = None
+    """Set by the session: where the run lives (a default name may have had to change)."""
 
 
-def start(cfg: Config, out: Path | None, launch: Launch) -> Outcome:
+def start(cfg: Config, out: Path | None, launch: Launch, unique: bool = False) -> Outcome:
     """Start a new run of ``cfg``; with ``out``, in that new run directory (refused if it holds
-    a run; removed again if the run fails to start)."""
+    a run or other files; removed again if the run fails to start). ``unique``: never reuse a
+    folder, add ``-2``, ``-3``... to the name instead (for default names)."""
     run = RunDir(out) if out is not None else None
-    if run is not None and (run.history.exists() or run.config.exists()):
-        raise RunDirError(f"{run.path} already holds a run; choose another --out or --name")
     session = Session(cfg, run, launch)
     if run is None:
         session.prepare()
         return session.run()
-    run.create()
+    run.create(unique)
+    launch.run_dir = run.path
     try:
-        run.lock()
         session.prepare()
         run.write_config(cfg.to_toml())
     except BaseException:
-        run.close()
         run.discard_if_unused()
         raise
     return session.run()
@@ -125,6 +125,7 @@ class Session:
         self.problem: Any = None
         self.settings = WorkerSettings()
         self.gpus: tuple[str, ...] = ()
+        self.executor: Executor | None = None
         self.saved: Saved | None = None
         """A resumed run's checkpoint and journal (``resume`` reads them before anything)."""
 
@@ -159,6 +160,7 @@ class Session:
             self.problem = problem(cfg, run)
             self.data = describe(cfg, self.fresh_executor)
         self.launch.fitness = self.launch.fitness or self.problem
+        self.executor = self.fresh_executor()  # a backend that cannot start fails here
         try:
             check_sendable(self.launch.fitness, cfg.run.backend, self.launch.executor)
         except ValueError as exc:
@@ -189,7 +191,7 @@ class Session:
             keeper = ModelKeeper(run, cfg.run.keep_models, s.direction)
         monitor = Monitor(console, s.direction, s.objective, run, keeper)
         loop = Loop(
-            strategy, self.launch.fitness, self.fresh_executor(),
+            strategy, self.launch.fitness, self.executor,
             workers=cfg.run.workers, seed=cfg.run.seed, objective=s.objective, budget=s.budget,
             ordered=s.ordered, target=s.target,
             policy=FailurePolicy(cfg.run.timeout, cfg.run.retries_on_death,
@@ -215,12 +217,14 @@ class Session:
                 final_epochs = cfg.training.final_epochs
                 write_outcome(run, outcome, self.problem, final_epochs, self.fresh_executor)
         except KeyboardInterrupt:
-            console.warn("interrupted: finished evaluations are kept; resume to continue")
+            console.log(f"interrupted: finished evaluations are kept; resume {run.path} to "
+                        "continue" if run else "interrupted")  # fmt: skip
             raise
         finally:
             console.close()
             if run is not None:
                 run.close()
+        outcome.run_dir = run.path if run is not None else None
         return outcome
 
     def _checkpointer(self, space: SearchSpace) -> Callable[[dict[str, Any]], None] | None:

@@ -243,14 +243,15 @@ def gene_from_config(name: str, decl: Any) -> Gene:
         raise GeneError(f"gene '{name}': unknown gene type {kind!r} (known: {known})")
     required, optional = _KEYS[kind]
     args = {k: v for k, v in decl.items() if k != "type"}
-    missing = required - args.keys()
-    if missing:
-        raise GeneError(f"gene '{name}': type '{kind}' needs {', '.join(sorted(missing))}")
     unknown = args.keys() - required - optional
     if unknown:
         raise GeneError(
-            f"gene '{name}': unknown key(s) {', '.join(sorted(unknown))} for type '{kind}'"
+            f"gene '{name}': unknown key(s) {', '.join(sorted(unknown))} for type '{kind}' "
+            f"(it takes {', '.join(sorted(required | optional)) or 'no keys'})"
         )
+    missing = required - args.keys()
+    if missing:
+        raise GeneError(f"gene '{name}': type '{kind}' needs {', '.join(sorted(missing))}")
     if kind == "choice":
         values = args["values"]
         if not isinstance(values, list) or not values:

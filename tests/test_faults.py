@@ -88,7 +88,7 @@ def test_a_metric_without_a_json_value_fails_that_evaluation_by_name(tmp_path):
     out = tmp_path / "run"
     outcome = evolve.optimize(SPACE, fitness, out=out, strategy="random", budget=2)
     assert [r["status"] for r in history(out)] == ["failed", "failed"]
-    assert "metric 'model' is a object" in outcome.records[0].reason
+    assert "metric 'model' is of type object" in outcome.records[0].reason
 
 
 # -- 3. a problem that fails every genome the same way is one error, found first ---------------
@@ -550,3 +550,170 @@ def test_resume_retry_failed_trains_the_deaths_again(tmp_path):
     superseded = (out / "history.superseded.jsonl").read_text().splitlines()
     assert {json.loads(line)["id"] for line in superseded} == {r.id for r in died}
     assert all(r["status"] != "died" for r in history(out))
+
+
+# -- found by trying the tool as a new user (each a defect once) -------------------------------
+
+
+def test_two_runs_never_share_or_destroy_a_folder(tmp_path):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"from evolve.rundir.store import RunDir; import time; "
+         f"r = RunDir({str(tmp_path / 'busy')!r}); r.create(); print('held', flush=True); "
+         f"time.sleep(30)"], stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert holder.stdout.readline().strip() == "held"
+    try:
+        before = sorted(p.name for p in (tmp_path / "busy").iterdir())
+        with pytest.raises(Exception, match=r"not empty|in use"):
+            evolve.optimize(SPACE, toy, out=tmp_path / "busy", population=2, generations=1)
+        assert sorted(p.name for p in (tmp_path / "busy").iterdir()) == before
+    finally:
+        holder.kill()
+    first, second = RunDir(tmp_path / "same"), RunDir(tmp_path / "same")
+    first.create(unique=True)
+    second.create(unique=True)
+    assert first.path.name == "same" and second.path.name == "same-2"
+
+
+def test_a_run_cannot_start_in_a_folder_of_other_files_or_outside_results(root, tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("precious")
+    result = cli(root, "run", "--out", str(tmp_path / "mine"), timeout=120)
+    assert one_line_exit_2(result) and "not empty and holds no run" in result.stderr
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "precious"
+    result = cli(root, "run", "--name", "../../escape", timeout=120)
+    assert one_line_exit_2(result) and "must be a folder name, not a path" in result.stderr
+
+
+def test_inspect_never_changes_the_journal_and_resume_says_what_it_dropped(root, tmp_path):
+    run = python_run(tmp_path)
+    raw = (run / "history.jsonl").read_bytes()
+    (run / "history.jsonl").write_bytes(raw[: len(raw) - 40])  # a kill half-way through a line
+    cut = (run / "history.jsonl").read_bytes()
+    assert cli(root, "inspect", str(run), "--json", timeout=120).returncode == 0
+    assert (run / "history.jsonl").read_bytes() == cut
+    resumed = cli(root, "resume", str(run), "--quiet", env={**os.environ, "PYTHONPATH": str(
+        Path(__file__).parent)}, timeout=120)  # fmt: skip
+    assert "dropped a half-written last line of history.jsonl" in resumed.stderr
+
+
+def test_a_fitness_that_calls_sys_exit_fails_its_genome_only(tmp_path):
+    def exits(genes):
+        if genes["x0"] < 4:
+            sys.exit(1)
+        return toy(genes)
+
+    outcome = evolve.optimize(SPACE, exits, out=tmp_path / "run", population=6, generations=2)
+    failed = [r for r in outcome.records if r.status == Status.FAILED]
+    assert failed and all(r.reason == "SystemExit: 1" for r in failed)
+    assert len(history(tmp_path / "run")) == len(outcome.records)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [({"backend": "ray", "workers": 2}, "ray"), ({"backend": "dask", "workers": 2}, "address")],
+)
+def test_a_python_run_that_cannot_start_leaves_no_folder(tmp_path, settings, message):
+    pytest.importorskip("distributed")
+    try:
+        import ray  # noqa: F401
+
+        if settings["backend"] == "ray":
+            pytest.skip("ray is installed here")
+    except ImportError:
+        pass
+    out = tmp_path / "run"
+    with pytest.raises(SessionError, match=message):
+        evolve.optimize(SPACE, toy, out=out, **settings)
+    assert not out.exists()
+    evolve.optimize(SPACE, toy, out=out, population=2, generations=1)  # fixed: it works
+
+
+def test_gpu_ids_that_nothing_shows_are_refused(monkeypatch):
+    from evolve.execution.placement import place
+
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    monkeypatch.setattr(gpus, "detect", lambda: [])
+    with pytest.raises(gpus.GpuError, match="GPU 7 is not visible: nvidia-smi shows no GPU"):
+        place("loky", 1, "", "7", 1)
+    monkeypatch.setattr(gpus, "detect", lambda: ["0", "1"])
+    assert place("loky", 0, "", "1", 1).slots == ("1",)
+    with pytest.raises(ConfigError, match=r"run\.gpus must be auto, none, or distinct GPU ids"):
+        evolve.optimize(SPACE, toy, gpus="banana")
+
+
+def test_a_journal_shorter_than_its_checkpoint_is_rebuilt_not_lost(tmp_path):
+    calls = []
+
+    def counted(genes):
+        calls.append(1)
+        return toy(genes)
+
+    reference = evolve.optimize(SPACE, toy, population=6, generations=3, seed=4)
+    run = tmp_path / "run"
+    evolve.optimize(SPACE, counted, out=run, population=6, generations=3, seed=4)
+    (run / "history.jsonl").write_text("")  # emptied, the checkpoint intact
+    calls.clear()
+    resumed = evolve.resume(run, counted)
+    assert len(calls) == reference.trained  # everything lost trains again, nothing is missing
+    assert sorted(r.id for r in resumed.records) == sorted(r.id for r in reference.records)
+
+
+def test_a_damaged_line_in_the_middle_is_set_aside_and_its_genome_trains_again(tmp_path):
+    run = tmp_path / "run"
+    evolve.optimize(SPACE, toy, out=run, population=6, generations=3, seed=4)
+    lines = (run / "history.jsonl").read_text().splitlines(keepends=True)
+    lines[3] = '{"index": 3, "id": "damag\n'
+    (run / "history.jsonl").write_text("".join(lines))
+    resumed = evolve.resume(run, toy)
+    after = history(run)  # valid JSON lines again
+    assert sorted(r["index"] for r in after) == sorted({r["index"] for r in after})
+    assert 3 in {r["index"] for r in after} and len(resumed.records) == len(lines)
+    assert (run / "history.damaged.jsonl").read_text() == '{"index": 3, "id": "damag\n'
+
+
+def test_command_line_mistakes_are_one_line(root):
+    for args in (["run", "--population", "abc"], ["run", "--populaton", "3"],
+                 ["export", "x", "--format", "onnx"], ["inspect", "x", "--top", "0"],
+                 ["frobnicate"]):  # fmt: skip
+        result = cli(root, *args, timeout=60)
+        assert one_line_exit_2(result), (args, result.stderr)
+
+
+def test_changed_training_settings_are_named_on_resume(root, tmp_path):
+    run, config = tmp_path / "run", tmp_path / "c.toml"
+    config.write_text("[genes]\nlayers = [1, 2]\n")
+    args = ["run", "--config", str(config), "--population", "2", "--generations", "1",
+            "--epochs", "1", "--workers", "1", "--quiet", "--out", str(run)]  # fmt: skip
+    assert cli(root, *args).returncode == 0
+    edit_config(run, "epochs = 1", "epochs = 2")
+    result = cli(root, "resume", str(run), timeout=120)
+    assert one_line_exit_2(result) and "training.epochs changed from 1 to 2" in result.stderr
+
+
+def test_sigterm_ends_a_run_like_ctrl_c(tmp_path):
+    (tmp_path / "slowfit.py").write_text("import time\ndef fitness(genes):\n"
+                                         "    time.sleep(0.2)\n    return 1.0\n")  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    run = tmp_path / "run"
+    code = (f"import evolve, slowfit; evolve.optimize({SPACE!r}, slowfit.fitness, "
+            f"out={str(run)!r}, population=50, generations=5)")  # fmt: skip
+    evolve_run = subprocess.Popen([sys.executable, "-c", code], env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (
+        (run / "history.jsonl").exists() and history(run)
+    ):
+        time.sleep(0.1)
+    evolve_run.kill()
+    evolve_run.wait()
+    resumed = subprocess.Popen(
+        [sys.executable, str(Path(__file__).parent.parent / "run_evolution.py"), "resume",
+         str(run), "--quiet"], env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    before = len(history(run))
+    while time.monotonic() < deadline and len(history(run)) < before + 2:
+        time.sleep(0.1)
+    resumed.send_signal(signal.SIGTERM)
+    _, err = resumed.communicate(timeout=60)
+    assert resumed.returncode == 130 and f"resume {run}" in err
+    assert "interrupted" in (run / "run.log").read_text()

@@ -7,12 +7,14 @@ dataset, run directory) ends with one line on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
 import time
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from evolve import session
 from evolve.app import config as configuration
@@ -66,8 +68,15 @@ def overrides() -> dict[str, tuple[str, type, str]]:
     }  # fmt: skip
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with its mistakes said in one line like every other error (exit code 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog=PROG,
         description="Evolve Keras network architectures and hyper-parameters. "
         "With no command, runs the default evolution on the digits dataset.",
@@ -103,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Show what a run found. Reads the run directory only.",
     )
     inspect.add_argument("run_dir", type=Path, metavar="RUN_DIR")
-    inspect.add_argument("--top", type=int, default=10, help="leaderboard size (default 10)")
+    inspect.add_argument("--top", type=_positive, default=10, help="leaderboard size (default 10)")
     inspect.add_argument("--json", action="store_true", help="machine-readable output")
     inspect.add_argument(
         "--evaluate", action="store_true", help="score the exported model on the test split"
@@ -128,6 +137,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
+    with contextlib.suppress(ValueError):  # (only the main thread may set a handler)
+        signal.signal(signal.SIGTERM, _interrupt)  # a `kill` ends a run as Ctrl-C does
     try:
         if args.command in ("inspect", "export"):
             from evolve.app import commands
@@ -141,16 +152,29 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as exc:
-        print(f"error: {exc}; the history and the last checkpoint are intact", file=sys.stderr)
+        kept = "; the history and the last checkpoint are intact"
+        print(f"error: {exc}{kept if args.command in ('run', 'resume') else ''}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        where = getattr(args, "run_dir", None) or getattr(args, "target", "RUN_DIR")
+        launch = getattr(args, "launch", None)
+        where = getattr(args, "run_dir", None) or getattr(launch, "run_dir", None) or "RUN_DIR"
         print(
             f"interrupted: finished evaluations are kept; continue with "
             f"{PROG} resume {where}",
             file=sys.stderr,
         )
         return 130
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -166,9 +190,9 @@ def run_command(args: argparse.Namespace) -> int:
         dataset = Path(data).stem if data.endswith(".npz") else data
         cfg.run.name = f"{cfg.search.strategy}-{dataset}-{stamp}"
     out = args.out or Path("results") / cfg.run.name
-    args.target = out
-    launch = session.Launch(quiet=args.quiet, verbose=args.verbose)
-    return report(session.start(cfg, out, launch), out)
+    args.launch = launch = session.Launch(quiet=args.quiet, verbose=args.verbose)
+    outcome = session.start(cfg, out, launch, unique=args.out is None)
+    return report(outcome, outcome.run_dir or out, cfg.search.objective)
 
 
 def resume_command(args: argparse.Namespace) -> int:
@@ -176,10 +200,11 @@ def resume_command(args: argparse.Namespace) -> int:
     outcome = session.resume(
         args.run_dir, launch, args.generations, retry_failed=args.retry_failed
     )
-    return report(outcome, args.run_dir)
+    objective = session.read_config(RunDir(args.run_dir)).search.objective
+    return report(outcome, args.run_dir, objective)
 
 
-def report(outcome: Outcome, run_dir: Path) -> int:
+def report(outcome: Outcome, run_dir: Path, objective: str) -> int:
     """Print the summary of a finished run; exit code 1 when nothing trained or it aborted."""
     run = RunDir(run_dir)
     best = outcome.best
@@ -192,7 +217,8 @@ def report(outcome: Outcome, run_dir: Path) -> int:
     test: dict[str, Any] = outcome.test
     metrics = best.metrics
     print(f"best genome {best.id} (generation {best.generation}): {genes_line(best.genes)}")
-    line = f"  validation accuracy {metrics.get('val_accuracy', best.fitness):.4f}"
+    label = "validation accuracy" if objective == "val_accuracy" else objective
+    line = f"  {label} {best.fitness:.4f}"
     if "test_accuracy" in test:
         line += f"   test accuracy {test['test_accuracy']:.4f}"
     if "params" in metrics:

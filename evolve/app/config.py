@@ -17,7 +17,7 @@ from evolve.app.sections import (
     SearchSection,
     TrainingSection,
 )
-from evolve.execution import BACKENDS
+from evolve.execution import BACKENDS, gpus
 from evolve.search.registry import (
     SettingError,
     coerce,
@@ -79,8 +79,12 @@ def _check(cfg: Config) -> None:
         )
     try:
         strategy_class(cfg.search.strategy).validate(cfg.search.strategy_params())
-    except SettingError as exc:
+        gpus.check_spec(cfg.run.gpus)
+    except (SettingError, gpus.GpuError) as exc:
         raise ConfigError(str(exc)) from None
+    name = cfg.run.name
+    if "/" in name or "\\" in name or name in (".", ".."):
+        raise ConfigError(f"run.name = {name!r} must be a folder name, not a path (use --out)")
     s, d, t = cfg.search, cfg.data, cfg.training
     rules = [
         (s.population >= 2, f"search.population must be at least 2, got {s.population}"),

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -39,12 +41,17 @@ def load_fitness(path: str, run: Path) -> Callable[..., Any]:
             "or a notebook); resume it from Python: evolve.resume(RUN_DIR, fitness)"
         )
     module, _, name = path.partition(":")
+    if os.getcwd() not in sys.path:  # as `python -m` would: the folder you resume from
+        sys.path.insert(0, os.getcwd())
     try:
         found: Any = importlib.import_module(module)
         for part in name.split("."):
             found = getattr(found, part)
     except (ImportError, AttributeError) as exc:
-        raise SessionError(f"cannot import the run's fitness {path}: {exc}") from None
+        raise SessionError(
+            f"cannot import the run's fitness {path}: {exc} (resume from the folder that holds "
+            "its module, or put that folder on PYTHONPATH)"
+        ) from None
     return found
 
 

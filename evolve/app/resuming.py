@@ -20,7 +20,14 @@ def fingerprint(cfg: Config, space: SearchSpace) -> dict[str, Any]:
     s = cfg.search
     search = {"strategy": s.strategy, "direction": s.direction, "objective": s.objective,
               "population": s.population, **s.options}  # fmt: skip
-    return {"genes": space.to_config(), "search": search, "run": {"seed": cfg.run.seed}}
+    saved = {"genes": space.to_config(), "search": search, "run": {"seed": cfg.run.seed}}
+    if cfg.run.keras:  # what a trained genome's fitness means
+        t, d = cfg.training, cfg.data
+        saved["training"] = {"epochs": t.epochs, "batch_size": t.batch_size,
+                             "patience": t.patience, "optimizer": t.optimizer}  # fmt: skip
+        saved["data"] = {"dataset": d.dataset, "validation_split": d.validation_split,
+                         "test_split": d.test_split, "split_seed": d.split_seed}  # fmt: skip
+    return saved
 
 
 @dataclass
@@ -36,9 +43,11 @@ class Saved:
 def load_saved(run: RunDir, current: dict[str, Any]) -> Saved:
     """Read the checkpoint and the journal, and check that the config's ``current``
     fingerprint still fits them: ``ConfigError`` naming each change otherwise (``RunDirError``
-    for a checkpoint or journal of a format this engine cannot read)."""
+    for a checkpoint or journal of a format this engine cannot read). Only then is the journal
+    mended (damaged lines set aside); a journal shorter than the checkpoint counted sets the
+    checkpoint aside, so the run is rebuilt from the journal."""
     state, notes = run.read_checkpoint()
-    journal, dropped = run.read_history()
+    journal, _ = run.read_history()
     if state is not None and "config" in state:
         changes = differences(state["config"], current)
     else:
@@ -50,7 +59,16 @@ def load_saved(run: RunDir, current: dict[str, Any]) -> Saved:
             f"{run.config} no longer fits the run's checkpoint: {'; '.join(changes)}; put it "
             "back as it was, or start a new run (resume --generations N extends a run)"
         )
-    if state is None and run.checkpoint.exists():
+    journal, dropped = run.read_history(repair=True)
+    counted = state["runner"]["journal_lines"] if state is not None else 0
+    if counted > len(journal):
+        notes.append(
+            f"history.jsonl holds {len(journal)} records but the checkpoint counted {counted}: "
+            "the checkpoint is set aside and the run rebuilt from the journal; the evaluations "
+            "missing from it train again"
+        )
+        state = None
+    elif state is None and run.checkpoint.exists():
         notes.append("no usable checkpoint: rebuilding the run from history.jsonl")
     return Saved(state, journal, notes + dropped)
 

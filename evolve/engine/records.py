@@ -14,6 +14,7 @@ import enum
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -136,6 +137,8 @@ class Outcome:
     best: Record | None = None
     test: dict[str, Any] = field(default_factory=dict)
     """The final report of a Keras run: the best model's test metrics (``test_accuracy``, ...)."""
+    run_dir: Path | None = None
+    """The run directory, when the run has one."""
 
     @classmethod
     def of(

@@ -36,6 +36,17 @@ def detect() -> list[str]:
     return [str(i) for i, line in enumerate(out.stdout.splitlines()) if line.startswith("GPU ")]
 
 
+def check_spec(spec: str) -> None:
+    """``GpuError`` for a ``--gpus`` value that is not auto, none, or distinct ids (the
+    syntax only; ``parse`` also reads what is visible)."""
+    spec = spec.strip().lower()
+    if spec in ("auto", "none", "cpu", ""):
+        return
+    ids = [part.strip() for part in spec.split(",")]
+    if not all(part.isdigit() for part in ids) or len(set(ids)) != len(ids):
+        raise GpuError(f"run.gpus must be auto, none, or distinct GPU ids like 0,1 (got '{spec}')")
+
+
 def parse(spec: str) -> list[str] | None:
     """``auto`` -> detected GPUs; ``none`` -> None (GPUs hidden); ``0,1`` -> those GPUs.
 
@@ -48,9 +59,8 @@ def parse(spec: str) -> list[str] | None:
         return detect()
     if spec in ("none", "cpu", ""):
         return None
+    check_spec(spec)
     ids = [part.strip() for part in spec.split(",")]
-    if not all(part.isdigit() for part in ids) or len(set(ids)) != len(ids):
-        raise GpuError(f"--gpus must be auto, none, or distinct GPU ids like 0,1 (got '{spec}')")
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     if visible is None:
         return ids

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from evolve.execution import capacity, gpus
 from evolve.execution.gpus import GpuError, Placement
 
@@ -23,6 +25,12 @@ def place(
             workers or capacity(backend, address), (), hide_gpus=gpu_spec.strip() == "none"
         )
     found = gpus.parse(gpu_spec)
+    if found and os.environ.get("CUDA_VISIBLE_DEVICES") is None:
+        present = gpus.detect()
+        missing = [g for g in found if g not in present]
+        if missing:
+            shown = f"GPUs {', '.join(present)}" if present else "no GPU"
+            raise GpuError(f"GPU {missing[0]} is not visible: nvidia-smi shows {shown} here")
     return gpus.plan(found, workers_per_gpu, workers, capacity("loky"))
 
 

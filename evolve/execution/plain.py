@@ -39,7 +39,7 @@ def plain(value: Any, name: str) -> Any:
     if isinstance(value, (list, tuple)):
         return [plain(v, f"{name}[{i}]") for i, v in enumerate(value)]
     raise MetricError(
-        f"metric '{name}' is a {type(value).__name__}, which has no JSON value "
+        f"metric '{name}' is of type {type(value).__name__}, which has no JSON value "
         "(return numbers, strings, booleans, or lists and dicts of them)"
     )
 

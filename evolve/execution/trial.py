@@ -129,7 +129,7 @@ def run_trial(
         if not math.isfinite(value):
             raise ValueError(f"{objective} is {value}")
         status, reason = "ok", ""
-    except Exception as exc:  # a failing genome is a result, not a crash
+    except (Exception, SystemExit) as exc:  # a failing genome is a result, not a crash
         metrics, value = {}, None
         status = "timeout" if isinstance(exc, EvaluationTimeout) else "failed"
         status = ENVIRONMENT if environment_fault(exc) else status

@@ -53,23 +53,49 @@ class RunDir:
         self._journal: Any = None
         self._lock: int | None = None
 
-    def create(self) -> None:
-        """Make a new run directory; refuse one that already holds a run."""
+    def create(self, unique: bool = False) -> None:
+        """Make a new run directory and take its lock (see ``lock``).
+
+        Refused (``RunDirError``) for a folder that holds a run, is in use, or holds other
+        files. With ``unique``, a folder that exists is never reused: ``-2``, ``-3``, ... is
+        appended to the name until ``mkdir`` makes a new one (two runs started in the same
+        second get two folders).
+        """
+        if unique:
+            base, n = self.path, 1
+            while True:
+                try:
+                    self.path.mkdir(parents=True)
+                    break
+                except FileExistsError:
+                    n += 1
+                    self.__init__(base.with_name(f"{base.name}-{n}"))  # type: ignore[misc]
+                except OSError as exc:
+                    raise RunDirError(f"cannot create {self.path}: {exc.strerror}") from None
         if self.history.exists() or self.config.exists():
             raise RunDirError(f"{self.path} already holds a run; choose another --out")
         try:
-            self.models.mkdir(parents=True, exist_ok=True)
+            self.path.mkdir(parents=True, exist_ok=True)
+            if any(p.name != "lock" for p in self.path.iterdir()):
+                raise RunDirError(
+                    f"{self.path} is not empty and holds no run; choose a new or empty folder"
+                )
+            self.lock()
+            self.models.mkdir(exist_ok=True)
             self.workers_log.touch()
         except OSError as exc:
+            self.close()
             raise RunDirError(f"cannot create {self.path}: {exc.strerror}") from None
 
     def discard_if_unused(self) -> None:
-        """Remove a run directory that this process created and that holds no result yet."""
-        if self.history.exists():
+        """Remove the run directory this process created and holds (its lock), when it holds no
+        result yet; a directory held by another process is never touched."""
+        if self._lock is None or self.history.exists():
             return
         self.workers_log.unlink(missing_ok=True)
         self.config.unlink(missing_ok=True)
         self.lock_file.unlink(missing_ok=True)
+        self.close()
         for folder in (self.models, self.path):
             with contextlib.suppress(OSError):
                 folder.rmdir()
@@ -126,27 +152,30 @@ class RunDir:
                 notes.append(f"{path.name} is damaged ({type(exc).__name__}); ignored")
         return None, notes
 
-    def read_history(self) -> tuple[list[Record], list[str]]:
+    def read_history(self, repair: bool = False) -> tuple[list[Record], list[str]]:
         """Every complete record of the journal, and a note for each line that was dropped.
 
-        A line cut short by a crash (the last one) is dropped and cut from the file, so the
-        journal stays valid JSON lines; a damaged line elsewhere is reported and skipped. A line
-        of a format this engine cannot read raises ``RunDirError``.
+        A line cut short by a crash (the last one) or damaged elsewhere is skipped and noted.
+        Only with ``repair`` (a resume, which holds the run's lock) is the file mended: damaged
+        lines move to ``history.damaged.jsonl`` and ``history.jsonl`` keeps the good ones, so it
+        stays valid JSON lines; readers (``inspect``) never change it. A line of a format this
+        engine cannot read raises ``RunDirError``.
         """
         if not self.history.exists():
             return [], []
         raw = self.history.read_bytes()
-        records, notes, good_end, offset = [], [], 0, 0
+        records, notes, good, bad, offset = [], [], [], [], 0
         for number, line in enumerate(raw.splitlines(keepends=True), start=1):
             offset += len(line)
             try:
                 data = json.loads(line)
             except ValueError:
-                last = offset == len(raw)
+                last = offset == len(raw) and not line.endswith(b"\n")
                 notes.append(
                     f"dropped {'a half-written last' if last else 'a damaged'} line of "
-                    f"history.jsonl ({len(line)} bytes)"
+                    f"history.jsonl ({len(line)} bytes, line {number})"
                 )
+                bad.append(line if line.endswith(b"\n") else line + b"\n")
                 continue
             try:
                 records.append(Record.from_json(data))
@@ -155,10 +184,14 @@ class RunDir:
                     f"{self.history} line {number}: {exc}; it was written by another program "
                     "or a version of the engine too old to resume"
                 ) from None
-            good_end = offset
-        if good_end < len(raw) and not raw.endswith(b"\n"):
-            with self.history.open("r+b") as handle:
-                handle.truncate(good_end)
+            good.append(line)
+        if repair and bad:
+            with (self.path / "history.damaged.jsonl").open("ab") as handle:
+                handle.writelines(bad)
+                handle.flush()
+                os.fsync(handle.fileno())
+            write_atomic(self.history, b"".join(good))
+            notes.append("the dropped lines are kept in history.damaged.jsonl")
         return records, notes
 
     def supersede(self, statuses: tuple[str, ...]) -> int:
@@ -170,7 +203,7 @@ class RunDir:
         ``checkpoint.superseded.json``: the run is then rebuilt from the journal, each genome
         answered from it, except those set aside.
         """
-        records, _ = self.read_history()
+        records, _ = self.read_history(repair=True)
         gone = {r.index for r in records if r.status in statuses and r.cached_from is None}
         gone |= {r.index for r in records if r.cached_from in gone}
         if not gone:
