@@ -717,3 +717,14 @@ def test_sigterm_ends_a_run_like_ctrl_c(tmp_path):
     _, err = resumed.communicate(timeout=60)
     assert resumed.returncode == 130 and f"resume {run}" in err
     assert "interrupted" in (run / "run.log").read_text()
+
+
+def test_a_started_run_with_nothing_finished_is_shown_as_such(root, tmp_path):
+    from evolve.app import config
+
+    run = RunDir(tmp_path / "run")
+    run.create()
+    run.write_config(config.load(root / "configs" / "default.toml").to_toml())
+    run.close()
+    shown = cli(root, "inspect", str(run.path), "--no-summary", timeout=120)
+    assert shown.returncode == 0 and "no evaluation has finished yet" in shown.stdout

@@ -22,9 +22,7 @@ def _load(run_dir: Path) -> tuple[RunDir, configuration.Config, list[dict[str, A
     from evolve.session import read_config
 
     run = RunDir(run_dir)
-    cfg = read_config(run)
-    if not run.history.exists():
-        raise RunDirError(f"{run.path} holds no run (no history.jsonl)")
+    cfg = read_config(run)  # a started run with nothing finished yet has no history: 0 records
     records, _ = run.read_history()
     return run, cfg, [r.to_json() for r in records]
 
@@ -91,7 +89,8 @@ def _print(report: dict[str, Any], cfg: configuration.Config) -> None:
     counts = f"{report['trained']} trained, {report['cached']} cached"
     print(f"{report['evaluations']} evaluations ({counts})")
     if best is None:
-        print("no genome trained successfully")
+        print("no evaluation has finished yet" if not report["evaluations"]
+              else "no genome trained successfully")  # fmt: skip
     else:
         print(f"\nbest genome {best['id']} (generation {best['generation']}, #{best['index']})")
         print(f"  genes:   {genes_line(best['genes'])}")
@@ -132,7 +131,9 @@ def _print(report: dict[str, Any], cfg: configuration.Config) -> None:
 
 
 def export_command(args: argparse.Namespace) -> int:
-    run = RunDir(args.run_dir)
+    run, cfg, _ = _load(args.run_dir)
+    if not cfg.run.keras:
+        raise RunDirError(f"{run.path} evaluates a Python fitness: it has no model to export")
     model = run.best / "model.keras"
     if not model.exists():
         raise RunDirError(f"{model} does not exist: the run has no exported best model yet")
