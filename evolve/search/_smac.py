@@ -37,8 +37,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from evolve.search._smac_setup import build_facade, quiet, versions
-from evolve.search.base import DONE, Signal, Strategy
-from evolve.search.registry import Setting
+from evolve.search.base import DONE, STARTUP_TRIALS, Signal, Strategy
 from genomes.genes import Gene
 from genomes.genome import Genome
 from genomes.space import SearchSpace
@@ -73,10 +72,7 @@ class SMACStrategy(Strategy):
 
     name = "smac-base"
     extra = "smac"
-    settings = (
-        Setting("startup_trials", 10, "tpe, gp, smac: random (tpe) or Sobol (gp, smac) genomes "
-                "before the model takes over", check=lambda v: v >= 1, rule="at least 1"),
-    )  # fmt: skip
+    settings = (STARTUP_TRIALS,)
 
     def __init__(
         self,

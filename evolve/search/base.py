@@ -54,6 +54,12 @@ COMMON_SETTINGS = (
 )  # fmt: skip
 """The effort settings every strategy accepts, whether it reads them or not."""
 
+STARTUP_TRIALS = Setting(
+    "startup_trials", 10, "tpe, gp, smac: random (tpe) or Sobol (gp, smac) genomes before the "
+    "model takes over", check=lambda v: v >= 1, rule="at least 1",
+)  # fmt: skip
+"""The setting of the model-based strategies: how many genomes come before the model."""
+
 
 class Strategy(ABC):
     """A proposer of genomes.

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from evolve.search.base import DONE, Signal, Strategy
-from evolve.search.registry import Setting, register
+from evolve.search.base import DONE, STARTUP_TRIALS, Signal, Strategy
+from evolve.search.registry import register
 from genomes.genes import FloatRange, IntRange, LogRange
 from genomes.genome import Genome
 from genomes.space import SearchSpace
@@ -34,10 +34,7 @@ class TPESearch(Strategy):
         "distinct genomes"
     )
     extra = "tpe"
-    settings = (
-        Setting("startup_trials", 10, "tpe, gp, smac: random (tpe) or Sobol (gp, smac) genomes "
-                "before the model takes over", check=lambda v: v >= 1, rule="at least 1"),
-    )  # fmt: skip
+    settings = (STARTUP_TRIALS,)
 
     def __init__(
         self,
