@@ -728,3 +728,12 @@ def test_a_started_run_with_nothing_finished_is_shown_as_such(root, tmp_path):
     run.close()
     shown = cli(root, "inspect", str(run.path), "--no-summary", timeout=120)
     assert shown.returncode == 0 and "no evaluation has finished yet" in shown.stdout
+
+
+def test_auto_gpus_spread_more_workers_and_explicit_ids_stay_strict(monkeypatch):
+    from evolve.execution.placement import place
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,5")
+    assert place("loky", 4, "", "auto", 1).slots == ("4", "4", "5", "5")
+    with pytest.raises(gpus.GpuError, match="4 workers but only 2 GPU slots"):
+        place("loky", 4, "", "0,1", 1)

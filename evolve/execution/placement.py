@@ -14,6 +14,7 @@ def place(
     """Resolve ``workers`` (0: automatic) and the GPU slots for ``backend``.
 
     loky: one worker per GPU slot (``workers_per_gpu`` per GPU), or one per core without GPUs;
+    with ``auto`` GPUs, more workers than slots share the GPUs evenly (explicit ids are strict);
     a cluster places work on its own resources; inline runs one evaluation at a time. Raises
     ``GpuError`` for a request that cannot be met, ``ValueError``/``OSError`` for a cluster that
     cannot be used.
@@ -31,6 +32,8 @@ def place(
         if missing:
             shown = f"GPUs {', '.join(present)}" if present else "no GPU"
             raise GpuError(f"GPU {missing[0]} is not visible: nvidia-smi shows {shown} here")
+    if gpu_spec.strip().lower() == "auto" and found and workers > len(found) * workers_per_gpu:
+        workers_per_gpu = -(-workers // len(found))  # auto: spread the workers asked for
     return gpus.plan(found, workers_per_gpu, workers, capacity("loky"))
 
 
