@@ -160,11 +160,11 @@ class Session:
             self.problem = problem(cfg, run)
             self.data = describe(cfg, self.fresh_executor)
         self.launch.fitness = self.launch.fitness or self.problem
-        self.executor = self.fresh_executor()  # a backend that cannot start fails here
         try:
             check_sendable(self.launch.fitness, cfg.run.backend, self.launch.executor)
         except ValueError as exc:
             raise SessionError(str(exc)) from None
+        self.executor = self.fresh_executor()  # a backend that cannot start fails here
 
     def fresh_executor(self) -> Executor:
         """The user's executor, or the backend's (a working one again after a worker died)."""
