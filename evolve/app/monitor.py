@@ -50,6 +50,8 @@ class Monitor:
             say(f"new best {record.fitness:.4f}: {genes_line(record.genes)}")
         if not record.succeeded:
             say(f"genome {record.id} {record.status}: {record.reason}")
+        elif record.attempts > 1:
+            say(f"genome {record.id} trained on try {record.attempts} (a worker was lost before)")
         fitness = "-" if record.fitness is None else f"{record.fitness:.4f}"
         say(
             f"#{record.index} gen {record.generation} {record.id} {record.status} {fitness} "
