@@ -737,3 +737,13 @@ def test_auto_gpus_spread_more_workers_and_explicit_ids_stay_strict(monkeypatch)
     assert place("loky", 4, "", "auto", 1).slots == ("4", "4", "5", "5")
     with pytest.raises(gpus.GpuError, match="4 workers but only 2 GPU slots"):
         place("loky", 4, "", "0,1", 1)
+
+
+def test_reordered_genes_are_named_on_resume(tmp_path):
+    run = python_run(tmp_path)
+    text = (run / "config.toml").read_text()
+    head, genes = text.split("[genes.x0]")
+    x0, rest = genes.split("[genes.x1]")
+    (run / "config.toml").write_text(head + "[genes.x1]" + rest.rstrip() + "\n\n[genes.x0]" + x0)
+    with pytest.raises(ConfigError, match=r"run\.gene_order changed"):
+        evolve.resume(run, toy, generations=1)

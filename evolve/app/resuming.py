@@ -20,7 +20,8 @@ def fingerprint(cfg: Config, space: SearchSpace) -> dict[str, Any]:
     s = cfg.search
     search = {"strategy": s.strategy, "direction": s.direction, "objective": s.objective,
               "population": s.population, **s.options}  # fmt: skip
-    saved = {"genes": space.to_config(), "search": search, "run": {"seed": cfg.run.seed}}
+    run = {"seed": cfg.run.seed, "fitness": cfg.run.fitness, "gene_order": list(space.names)}
+    saved = {"genes": space.to_config(), "search": search, "run": run}
     if cfg.run.keras:  # what a trained genome's fitness means
         t, d = cfg.training, cfg.data
         saved["training"] = {"epochs": t.epochs, "batch_size": t.batch_size,
