@@ -76,6 +76,7 @@ def optimize(
     """
     if not isinstance(space, SearchSpace):
         space = _space(space)
+    _check_callables(fitness, executor, on_record)
     run = {
         "seed": seed,
         "workers": workers,
@@ -137,11 +138,27 @@ def resume(
     """
     if space is not None and not isinstance(space, SearchSpace):
         space = _space(space)
+    _check_callables(fitness, executor, on_record, optional=True)
+    if isinstance(generations, bool) or not isinstance(generations, int):
+        raise ConfigError(f"generations must be an integer, got {generations!r}")
     given = {"workers": workers, "backend": backend, "address": address,
              "checkpoint_every": checkpoint_every}  # fmt: skip
     overrides = {k: v for k, v in given.items() if v is not None}
     launch = session.Launch(fitness, space, executor, quiet=not progress, on_record=on_record)
     return session.resume(Path(out), launch, generations, overrides, retry_failed)
+
+
+def _check_callables(
+    fitness: Any, executor: Any, on_record: Any, optional: bool = False
+) -> None:
+    """``ConfigError`` for a fitness or callback that cannot be called, or an executor that is
+    not a ``concurrent.futures.Executor``: found before anything starts."""
+    if not (callable(fitness) or (optional and fitness is None)):
+        raise ConfigError(f"the fitness must be a function of the genes, got {fitness!r}")
+    if executor is not None and not isinstance(executor, Executor):
+        raise ConfigError(f"executor must be a concurrent.futures.Executor, got {executor!r}")
+    if on_record is not None and not callable(on_record):
+        raise ConfigError(f"on_record must be a function of a record, got {on_record!r}")
 
 
 def _space(table: Mapping[str, Any]) -> SearchSpace:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from evolve.app import config as configuration
-from evolve.app.config import KERAS_FITNESS, Config
+from evolve.app.config import KERAS_FITNESS, PYTHON_FITNESS, Config
 from evolve.app.fitness import SessionError, fitness_path, load_fitness, read_config
 from evolve.app.monitor import Monitor
 from evolve.app.progress import Console
@@ -58,6 +58,8 @@ def start(cfg: Config, out: Path | None, launch: Launch, unique: bool = False) -
     a run or other files; removed again if the run fails to start). ``unique``: never reuse a
     folder, add ``-2``, ``-3``... to the name instead (for default names)."""
     run = RunDir(out) if out is not None else None
+    if launch.fitness is None and not cfg.run.keras:
+        launch.fitness = load_fitness(cfg.run.fitness, Path(out or "."))
     session = Session(cfg, run, launch)
     if run is None:
         session.prepare()
@@ -93,6 +95,13 @@ def resume(
         cfg = configuration.from_dict(data)
     if launch.fitness is None and not cfg.run.keras:
         launch.fitness = load_fitness(cfg.run.fitness, run.path)
+    given = fitness_path(launch.fitness) if launch.fitness is not None else None
+    if given not in (None, PYTHON_FITNESS) and cfg.run.fitness not in (given, PYTHON_FITNESS):
+        raise SessionError(
+            f"{run.path} evaluates {cfg.run.fitness}, not {given}: one run, one fitness"
+        )
+    if run.config.exists():  # a models/ folder removed by hand is made again
+        run.models.mkdir(parents=True, exist_ok=True)
     run.lock()
     session = Session(cfg, run, launch)
     try:

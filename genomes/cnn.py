@@ -6,6 +6,7 @@ canonical rule usable) in a process that never loads TensorFlow.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -41,6 +42,7 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "learning_rate": (1e-12, float("inf"), "above 0: a learning rate of 0 never learns"),
 }
 """Allowed alleles of the numeric genes: (low, high, the rule in words)."""
+INTEGERS = ("layers", "filters", "kernel_size")
 
 
 def check_alleles(genes: Iterable[Any]) -> None:
@@ -52,8 +54,11 @@ def check_alleles(genes: Iterable[Any]) -> None:
             rule = "true or false"
         elif gene.name in RANGES:
             low, high, rule = RANGES[gene.name]
+            whole = gene.name in INTEGERS
             bad = [a for a in gene.alleles if isinstance(a, bool) or not isinstance(a, (int, float))
-                   or not low <= a <= high]  # fmt: skip
+                   or not (low <= a <= high and math.isfinite(a))
+                   or (whole and not float(a).is_integer())]  # fmt: skip
+            rule += ", a whole number" if whole else ""
         else:
             continue
         if bad:

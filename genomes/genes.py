@@ -154,7 +154,7 @@ class LogRange(Gene):
         if factor <= 1:
             raise GeneError(f"gene '{name}': factor must be > 1, got {factor}")
         _require_order(name, min, max, 1)
-        count = math.floor(math.log(max / min) / math.log(factor) + 1e-9) + 1
+        count = math.floor(math.log(max / min) / math.log(factor) * (1 + 1e-12) + 1e-9) + 1
         _require_count(name, count, f"factor {factor:g}")
         values = tuple(float(f"{min * factor**i:.12g}") for i in range(count))
         super().__init__(name, values)
@@ -200,8 +200,8 @@ def _require_count(name: str, count: int, resolution: str) -> None:
 
 def _require_numbers(name: str, **values: Any) -> None:
     for key, value in values.items():
-        if not _is_number(value):
-            raise GeneError(f"gene '{name}': {key} must be a number, got {value!r}")
+        if not _is_number(value) or not math.isfinite(value):
+            raise GeneError(f"gene '{name}': {key} must be a finite number, got {value!r}")
 
 
 def _require_ints(name: str, **values: Any) -> None:

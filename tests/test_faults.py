@@ -747,3 +747,97 @@ def test_reordered_genes_are_named_on_resume(tmp_path):
     (run / "config.toml").write_text(head + "[genes.x1]" + rest.rstrip() + "\n\n[genes.x0]" + x0)
     with pytest.raises(ConfigError, match=r"run\.gene_order changed"):
         evolve.resume(run, toy, generations=1)
+
+
+def test_the_exported_model_is_the_named_best_on_ties(tmp_path):
+    from evolve.rundir.keeper import ModelKeeper
+
+    run = RunDir(tmp_path / "run")
+    run.create()
+    keeper = ModelKeeper(run, 2, "maximize")
+    later = Record(index=5, id="late", generation=0, genes={}, seed=0, status=Status.OK,
+                   fitness=0.98)  # fmt: skip
+    earlier = Record(index=2, id="early", generation=0, genes={}, seed=0, status=Status.OK,
+                     fitness=0.98)  # fmt: skip
+    keeper.offer(later)  # finished first, with the same fitness as an earlier genome
+    keeper.offer(earlier)
+    from evolve.engine.records import best_record
+
+    assert keeper.best.id == best_record([later, earlier], "maximize").id == "early"
+
+
+# -- found by the second round of a new user's attack -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: evolve.optimize(SPACE, 5), "the fitness must be a function"),
+        (lambda: evolve.optimize(SPACE, toy, executor="x"), "must be a concurrent.futures"),
+        (lambda: evolve.optimize(SPACE, toy, on_record=5), "on_record must be a function"),
+        (lambda: evolve.optimize(SPACE, toy, target=float("nan")), "search.target must be a finite number"),
+        (lambda: evolve.optimize(SPACE, toy, seed=-1), "run.seed must be 0 or more"),
+        (lambda: evolve.optimize(SPACE, toy, timeout=float("inf")), "run.timeout must be a finite"),
+        (lambda: evolve.optimize({"x": {"type": "float", "min": float("nan"), "max": 1,
+                                        "step": 0.1}}, toy), "min must be a finite number"),
+    ],
+)  # fmt: skip
+def test_every_python_mistake_is_found_before_anything_runs(call, message):
+    with pytest.raises(ConfigError) as info:
+        call()
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_resume_refuses_another_importable_fitness_and_non_numbers(tmp_path):
+    env_path = str(tmp_path)
+    (tmp_path / "fits.py").write_text("def one(g):\n    return 1.0\ndef two(g):\n    return 2.0\n")
+    sys.path.insert(0, env_path)
+    try:
+        import fits
+
+        run = tmp_path / "run"
+        evolve.optimize(SPACE, fits.one, out=run, population=4, generations=1)
+        with pytest.raises(SessionError, match="evaluates fits:one, not fits:two"):
+            evolve.resume(run, fits.two, generations=1)
+        with pytest.raises(ConfigError, match="generations must be an integer"):
+            evolve.resume(run, fits.one, generations="2")
+        shutil.rmtree(run / "models")
+        assert len(evolve.resume(run, fits.one, generations=1).records) == 4 + 3
+    finally:
+        sys.path.remove(env_path)
+
+
+def test_a_command_line_run_of_an_importable_fitness(root, tmp_path):
+    (tmp_path / "fitmod.py").write_text("def fit(genes):\n    return float(sum(genes.values()))\n")
+    config = tmp_path / "c.toml"
+    config.write_text('[run]\nfitness = "fitmod:fit"\n[search]\nobjective = "fitness"\n'
+                      "population = 3\ngenerations = 1\n[genes]\nx = [1, 2, 3]\n")  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    ran = cli(root, "run", "--config", str(config), "--out", str(tmp_path / "r"), env=env)
+    assert ran.returncode == 0 and {r["status"] for r in history(tmp_path / "r")} == {"ok"}
+    config.write_text(config.read_text().replace("fitmod:fit", "fitmod:nothing"))
+    missing = cli(root, "run", "--config", str(config), "--out", str(tmp_path / "s"), env=env)
+    assert one_line_exit_2(missing) and "cannot import the run's fitness" in missing.stderr
+    assert not (tmp_path / "s").exists()
+
+
+def test_non_finite_and_array_metrics_are_strict_json(tmp_path):
+    def fitness(genes):
+        return {"fitness": 1.0, "loss": float("nan"), "curve": np.arange(3), "grid": np.eye(2)}
+
+    out = tmp_path / "run"
+    record = evolve.optimize(SPACE, fitness, out=out, strategy="random", budget=1).records[0]
+    assert record.metrics == {"fitness": 1.0, "loss": None, "curve": [0, 1, 2],
+                              "grid": [[1.0, 0.0], [0.0, 1.0]]}  # fmt: skip
+    line = (out / "history.jsonl").read_text()
+    assert "NaN" not in line and json.loads(line, parse_constant=lambda c: 1 / 0)
+
+
+def test_empty_data_and_fractional_filters_are_refused(tmp_path):
+    with pytest.raises(DatasetError, match="x_train holds no images"):
+        prepare(DataSpec(save(tmp_path / "e.npz", x_train=np.zeros((0, 4, 4)),
+                              y_train=np.zeros(0))))  # fmt: skip
+    from evolve.app import config
+
+    with pytest.raises(ConfigError, match=r"16\.5 is not allowed for the cnn model"):
+        config.from_dict({"genes": {"filters": [16.5, 32]}}).space()

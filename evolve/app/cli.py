@@ -20,6 +20,7 @@ from evolve import session
 from evolve.app import config as configuration
 from evolve.app.config import ConfigError
 from evolve.app.progress import genes_line
+from evolve.engine.failures import EnvironmentFault
 from evolve.engine.records import Outcome
 from evolve.execution import BACKENDS
 from evolve.rundir.store import RunDir, RunDirError
@@ -151,9 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # the reader went away (inspect | head): say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except OSError as exc:
-        kept = "; the history and the last checkpoint are intact"
-        print(f"error: {exc}{kept if args.command in ('run', 'resume') else ''}", file=sys.stderr)
+    except OSError as exc:  # the machine's fault: the disk, a permission, a mount
+        print(f"error: {_machine_fault(exc, args.command)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         launch = getattr(args, "launch", None)
@@ -164,6 +164,17 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
+
+
+def _machine_fault(exc: OSError, command: str) -> str:
+    """One line for an ``OSError``: what failed, on which file, and what is kept."""
+    if isinstance(exc, EnvironmentFault):
+        return str(exc)
+    where = f" ({exc.filename})" if exc.filename else ""
+    line = f"{exc.strerror or exc}{where}"
+    if command in ("run", "resume"):
+        line += "; fix it (free space, permissions), then resume: the history is intact"
+    return line
 
 
 def _positive(text: str) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,15 @@ def _check(cfg: Config) -> None:
         gpus.check_spec(cfg.run.gpus)
     except (SettingError, gpus.GpuError) as exc:
         raise ConfigError(str(exc)) from None
+    numbers = {"run.timeout": cfg.run.timeout, "run.checkpoint_every": cfg.run.checkpoint_every,
+               "run.max_failure_share": cfg.run.max_failure_share}  # fmt: skip
+    if cfg.search.target is not None:
+        numbers["search.target"] = cfg.search.target
+    for key, value in numbers.items():
+        if not math.isfinite(value):
+            raise ConfigError(f"{key} must be a finite number, got {value}")
+    if cfg.run.seed < 0:
+        raise ConfigError(f"run.seed must be 0 or more, got {cfg.run.seed}")
     name = cfg.run.name
     if "/" in name or "\\" in name or name in (".", ".."):
         raise ConfigError(f"run.name = {name!r} must be a folder name, not a path (use --out)")

@@ -52,6 +52,8 @@ def load_fitness(path: str, run: Path) -> Callable[..., Any]:
             f"cannot import the run's fitness {path}: {exc} (resume from the folder that holds "
             "its module, or put that folder on PYTHONPATH)"
         ) from None
+    if not callable(found):
+        raise SessionError(f"the run's fitness {path} is not a function")
     return found
 
 

@@ -17,7 +17,7 @@ from evolve.engine.records import Outcome, Record, Trial, trial_seed
 from evolve.engine.resume import Checkpoints, Ledger, restore, snapshot
 from evolve.engine.stopping import StopRules
 from evolve.engine.telling import Teller
-from evolve.execution.trial import run_trial
+from evolve.execution.trial import ENVIRONMENT, run_trial
 from evolve.search.base import DONE, WAIT, Strategy
 from genomes.genome import Genome
 
@@ -178,7 +178,7 @@ class Loop:
         )
         now = time.monotonic()
         overdue = [f for f in self.in_flight if limit and now - self.submitted_at[f] >= limit]
-        broken = False
+        broken, fault = False, None
         for future in sorted({*finished, *overdue}, key=lambda f: self.in_flight[f].index):
             trial = self.in_flight.pop(future)
             elapsed = now - self.submitted_at.pop(future)
@@ -186,7 +186,9 @@ class Loop:
             broken |= died
             if result is None:
                 continue
-            self.failures.check_environment(trial, result)
+            if result["status"] == ENVIRONMENT:  # raised once the others of the batch are in
+                fault = fault or (trial, result)
+                continue
             if self.failures.retry_failure(trial, result):
                 self._submit(trial)
                 continue
@@ -195,6 +197,8 @@ class Loop:
             self._finish(trial, record)
             for twin in self.ledger.twins.pop(trial.genome.id, []):
                 self._finish(twin, twin.cached(record))
+        if fault is not None:
+            self.failures.check_environment(*fault)
         if broken and self.renew is not None:
             self.executor = self.renew()
 

@@ -8,6 +8,7 @@ metric, so the evaluation is recorded as failed and the journal never breaks.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,21 +20,24 @@ class MetricError(TypeError):
 def plain(value: Any, name: str) -> Any:
     """``value`` as plain JSON data; ``MetricError`` naming ``name`` when it has none.
 
-    Non-finite floats stay floats (Python's JSON writes them as NaN/Infinity, and reads them
-    back); the objective's own value is checked for finiteness by the caller.
+    A non-finite float (NaN, infinity) becomes ``None``, since strict JSON has neither; the
+    objective's own value is checked for finiteness first (a NaN fitness fails the genome).
     """
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):
-        return float(value)
+        return float(value) if math.isfinite(value) else None  # JSON has no NaN or infinity
     item = getattr(value, "item", None)
     if callable(item) and getattr(value, "shape", ()) in ((), None):  # numpy scalar, 0-d array
         try:
             return plain(item(), name)
         except (TypeError, ValueError):
             pass
+    tolist = getattr(value, "tolist", None)
+    if callable(tolist) and getattr(value, "ndim", 0) >= 1:  # a numpy array: nested lists
+        return plain(tolist(), name)
     if isinstance(value, Mapping):
         return {str(k): plain(v, f"{name}.{k}") for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -119,15 +119,19 @@ def run_trial(
     }
     try:
         out = call_fitness(fitness, dict(genes), seed, genome_id)
-        metrics = plain_metrics(out if isinstance(out, Mapping) else {"fitness": out})
-        if objective not in metrics:
-            raise KeyError(f"the fitness returned no '{objective}' (got: {', '.join(metrics)})")
-        value = metrics[objective]
+        raw = out if isinstance(out, Mapping) else {"fitness": out}
+        if objective not in raw:
+            got = ", ".join(map(str, raw))
+            raise KeyError(f"the fitness returned no '{objective}' (got: {got})")
+        value = raw[objective]
+        if callable(getattr(value, "item", None)) and getattr(value, "shape", None) == ():
+            value = value.item()  # a numpy scalar or 0-d array
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise TypeError(f"{objective} is {value!r}, not a number")
         value = float(value)
         if not math.isfinite(value):
             raise ValueError(f"{objective} is {value}")
+        metrics = plain_metrics(raw)
         status, reason = "ok", ""
     except (Exception, SystemExit) as exc:  # a failing genome is a result, not a crash
         metrics, value = {}, None

@@ -22,20 +22,24 @@ class ModelKeeper:
         unless ``export`` is False, as when a resumed run reads its history back)."""
         if record.status != Status.OK:
             return False
-        key = score(record.fitness, self.direction)
-        improved = self.best is None or key > score(self.best.fitness, self.direction)
+        improved = self.best is None or self._rank(record) > self._rank(self.best)
         if improved:
             self.best = record
             if export:
                 self.run.write_best(record)
         self.kept.append(record)
-        self.kept.sort(key=lambda r: (-score(r.fitness, self.direction), r.index))
+        self.kept.sort(key=self._rank, reverse=True)
         for dropped in self.kept[self.keep :]:
             path = self.run.model_of(dropped)
             if path is not None and dropped is not self.best:
                 path.unlink(missing_ok=True)
         self.kept = self.kept[: self.keep]
         return improved
+
+    def _rank(self, record: Record) -> tuple[float, int]:
+        """Better fitness first, then the earlier genome: the rule of ``best_record``, so the
+        exported model is always the one the summary names, ties included."""
+        return (score(record.fitness, self.direction), -record.index)
 
     def export(self) -> None:
         """Write the best so far to ``best/`` (after a resumed run read its history back)."""

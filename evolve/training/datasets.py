@@ -111,6 +111,8 @@ def _images(x: Any, label: str) -> np.ndarray:
         raise DatasetError(f"{label} must have shape (N, H, W) or (N, H, W, C), got {x.shape}")
     if not np.issubdtype(x.dtype, np.number):
         raise DatasetError(f"{label} must be numeric, got {x.dtype}")
+    if len(x) == 0:
+        raise DatasetError(f"{label} holds no images")
     x = x.astype("float32")
     bad = ~np.isfinite(x)
     if bad.any():
