@@ -31,6 +31,7 @@ from evolve.execution import backend, check_sendable, make_executor
 from evolve.execution.loky_pool import WorkerSettings
 from evolve.execution.placement import GpuError, place
 from evolve.rundir.keeper import ModelKeeper
+from evolve.rundir.mending import set_aside, supersede
 from evolve.rundir.store import RunDir
 from evolve.search.registry import make_strategy
 from genomes.space import SearchSpace
@@ -107,7 +108,7 @@ def resume(
     try:
         space = launch.space or cfg.space()
         session.saved = load_saved(run, fingerprint(cfg, space))
-        if retry_failed and run.supersede(RETRIED):
+        if retry_failed and supersede(run, RETRIED):
             run.log("resume --retry-failed: the evaluations recorded as died or timeout were set "
                     "aside (history.superseded.jsonl) to train again")  # fmt: skip
             session.saved = load_saved(run, fingerprint(cfg, space))
@@ -220,6 +221,8 @@ class Session:
                 if keeper is not None:
                     keeper.export()
             outcome = loop.run()
+            if run is not None:
+                set_aside(run, loop.ledger.stale)
             monitor.finish(outcome.stop_reason)
             console.close()
             if run is not None:

@@ -106,6 +106,8 @@ class Loop:
             self.teller.ready(force=done)
         self.teller.ready(force=True)
         self._checkpoint(force=True)
+        self.ledger.stale += self.ledger.replay.values()  # journal lines nobody asked for again
+        self.ledger.replay = {}
         return self._outcome()
 
     def _fill(self) -> bool:
@@ -144,6 +146,8 @@ class Loop:
         flight, or submit it."""
         ledger, gid = self.ledger, trial.genome.id
         known = ledger.replay.pop(trial.index, None)
+        if known is not None and known.id != gid:  # the resumed run asked something else
+            ledger.stale.append(known)
         if known is not None and known.id == gid:
             ledger.trainings += known.cached_from is None and not resubmitted
             self._finish(trial, known, replayed=True)

@@ -43,6 +43,8 @@ class Ledger:
     """Journal records of a resumed run past its checkpoint, by index, not yet asked again."""
     pending: list[Trial] = field(default_factory=list)
     """Trials in flight when the run was interrupted: submitted again on resume."""
+    stale: list[Record] = field(default_factory=list)
+    """Journal records a rebuilt run did not ask for again (it went another way): set aside."""
 
 
 def snapshot(

@@ -194,32 +194,6 @@ class RunDir:
             notes.append("the dropped lines are kept in history.damaged.jsonl")
         return records, notes
 
-    def supersede(self, statuses: tuple[str, ...]) -> int:
-        """Set aside the evaluations recorded with one of ``statuses`` (and the cache hits that
-        copied them) so that a resume trains them again; returns how many were set aside.
-
-        Their lines move to ``history.superseded.jsonl`` (nothing is deleted), ``history.jsonl``
-        is rewritten atomically without them, and the checkpoints, which counted them, move to
-        ``checkpoint.superseded.json``: the run is then rebuilt from the journal, each genome
-        answered from it, except those set aside.
-        """
-        records, _ = self.read_history(repair=True)
-        gone = {r.index for r in records if r.status in statuses and r.cached_from is None}
-        gone |= {r.index for r in records if r.cached_from in gone}
-        if not gone:
-            return 0
-        keep = [r for r in records if r.index not in gone]
-        dropped = [r for r in records if r.index in gone]
-        with (self.path / "history.superseded.jsonl").open("a", encoding="utf-8") as handle:
-            handle.writelines(json.dumps(r.to_json()) + "\n" for r in dropped)
-            handle.flush()
-            os.fsync(handle.fileno())
-        write_atomic(self.history, "".join(json.dumps(r.to_json()) + "\n" for r in keep))
-        for path in (self.checkpoint, self.previous_checkpoint):
-            if path.exists():
-                os.replace(path, self.path / "checkpoint.superseded.json")
-        return len(gone)
-
     def write_config(self, toml_text: str) -> None:
         write_atomic(self.config, toml_text)
 
@@ -239,6 +213,12 @@ class RunDir:
             self._journal.write(line)
         self._journal.flush()
         faults.point("journal")
+
+    def close_journal(self) -> None:
+        """Close the journal (it opens again at the next ``append``)."""
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
 
     def close(self) -> None:
         if self._journal is not None:
