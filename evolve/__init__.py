@@ -4,6 +4,20 @@ Importing this package never imports TensorFlow or Keras.
 """
 
 from evolve.api import optimize, resume
+from evolve.app.config import ConfigError
+from evolve.app.fitness import SessionError
+from evolve.engine.failures import EnvironmentFault
 from evolve.engine.records import Outcome, Record, Status
+from evolve.rundir.store import RunDirError
 
-__all__ = ["Outcome", "Record", "Status", "optimize", "resume"]
+__all__ = [
+    "ConfigError",
+    "EnvironmentFault",
+    "Outcome",
+    "Record",
+    "RunDirError",
+    "SessionError",
+    "Status",
+    "optimize",
+    "resume",
+]

@@ -843,3 +843,28 @@ def test_empty_data_and_fractional_filters_are_refused(tmp_path):
 
     with pytest.raises(ConfigError, match=r"16\.5 is not allowed for the cnn model"):
         config.from_dict({"genes": {"filters": [16.5, 32]}}).space()
+
+
+@pytest.mark.parametrize(
+    ("arrays", "message"),
+    [
+        ({"x_train": np.ones((20, 4, 4)), "y_train": np.r_[[np.nan], np.repeat([0.0, 1.0], 9),
+                                                          [1.0]]}, "1 NaN or infinite labels"),
+        ({"x_train": np.ones((20, 4, 4)) * 1j, "y_train": np.repeat([0, 1], 10)},
+         "must hold real numbers"),
+        ({"x_train": np.ones((20, 4, 4)), "y_train": np.repeat([0, 1], 10),
+          "x_test": np.ones((4, 4, 4)), "y_test": np.array([0, 1, 7, 7])},
+         "y_test has 1 class(es) the training data never shows (7)"),
+    ],
+)  # fmt: skip
+def test_more_bad_data_is_refused_at_load(tmp_path, arrays, message):
+    with pytest.raises(DatasetError) as info:
+        prepare(DataSpec(save(tmp_path / "bad.npz", **arrays)))
+    assert message in str(info.value)
+
+
+def test_an_npy_file_is_not_an_npz(tmp_path):
+    np.save(tmp_path / "one.npy", np.zeros(3))
+    (tmp_path / "one.npy").rename(tmp_path / "one.npz")
+    with pytest.raises(DatasetError, match=r"holds one array \(\.npy\)"):
+        prepare(DataSpec(str(tmp_path / "one.npz")))

@@ -78,10 +78,13 @@ def _load_npz(path: Path) -> tuple[np.ndarray, np.ndarray, Any, Any]:
     if not path.is_file():
         raise DatasetError(f"dataset file not found: {path}")
     try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-    except Exception as exc:
-        raise DatasetError(f"{path} is not a readable .npz file ({exc})") from None
+        data = np.load(path, allow_pickle=False)
+    except Exception:
+        raise DatasetError(f"{path} is not a readable .npz file (a zip of named arrays)") from None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise DatasetError(f"{path} holds one array (.npy), not the named arrays of an .npz")
+    with data:
+        arrays = {k: data[k] for k in data.files}
     for key in ("x_train", "y_train"):
         if key not in arrays:
             found = ", ".join(sorted(arrays)) or "no arrays"
@@ -109,8 +112,8 @@ def _images(x: Any, label: str) -> np.ndarray:
         x = x[..., None]
     if x.ndim != 4:
         raise DatasetError(f"{label} must have shape (N, H, W) or (N, H, W, C), got {x.shape}")
-    if not np.issubdtype(x.dtype, np.number):
-        raise DatasetError(f"{label} must be numeric, got {x.dtype}")
+    if not np.issubdtype(x.dtype, np.number) or np.iscomplexobj(x):
+        raise DatasetError(f"{label} must hold real numbers, got {x.dtype}")
     if len(x) == 0:
         raise DatasetError(f"{label} holds no images")
     x = x.astype("float32")
@@ -134,6 +137,8 @@ def _labels(y: Any, count: int, label: str) -> np.ndarray:
         raise DatasetError(f"{label} must be a vector of class labels, got shape {y.shape}")
     if len(y) != count:
         raise DatasetError(f"{label} has {len(y)} labels but there are {count} images")
+    if np.issubdtype(y.dtype, np.floating) and not np.isfinite(y).all():
+        raise DatasetError(f"{label} holds {int((~np.isfinite(y)).sum())} NaN or infinite labels")
     return y
 
 
@@ -176,6 +181,12 @@ def prepare(spec: DataSpec) -> Splits:
             raise DatasetError(f"x_test images are {x_test.shape[1:]}, x_train {x_train.shape[1:]}")
     if len(x_train) < 4:
         raise DatasetError(f"too few training images ({len(x_train)})")
+    unseen = np.setdiff1d(np.unique(y_test), np.unique(y_train))
+    if len(unseen):
+        raise DatasetError(
+            f"y_test has {len(unseen)} class(es) the training data never shows "
+            f"({', '.join(map(str, unseen[:5]))})"
+        )
     classes, encoded = np.unique(np.concatenate([y_train, y_test]), return_inverse=True)
     if len(classes) < 2:
         raise DatasetError("the labels hold a single class; at least two are needed")
