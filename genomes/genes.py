@@ -200,7 +200,9 @@ def _require_count(name: str, count: int, resolution: str) -> None:
 
 def _require_numbers(name: str, **values: Any) -> None:
     for key, value in values.items():
-        if not _is_number(value) or not math.isfinite(value):
+        if not _is_number(value):
+            raise GeneError(f"gene '{name}': {key} must be a number, got {value!r}")
+        if not math.isfinite(value):
             raise GeneError(f"gene '{name}': {key} must be a finite number, got {value!r}")
 
 
