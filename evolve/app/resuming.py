@@ -48,7 +48,7 @@ def load_saved(run: RunDir, current: dict[str, Any]) -> Saved:
     mended (damaged lines set aside); a journal shorter than the checkpoint counted sets the
     checkpoint aside, so the run is rebuilt from the journal."""
     state, notes = run.read_checkpoint()
-    journal, _ = run.read_history()
+    journal, dropped = run.read_history()
     if state is not None and "config" in state:
         changes = differences(state["config"], current)
     else:
@@ -60,7 +60,8 @@ def load_saved(run: RunDir, current: dict[str, Any]) -> Saved:
             f"{run.config} no longer fits the run's checkpoint: {'; '.join(changes)}; put it "
             "back as it was, or start a new run (resume --generations N extends a run)"
         )
-    journal, dropped = run.read_history(repair=True)
+    if dropped:  # mend the file only now that the config is known to fit
+        journal, dropped = run.read_history(repair=True)
     counted = state["runner"]["journal_lines"] if state is not None else 0
     if counted > len(journal):
         notes.append(
