@@ -8,6 +8,7 @@ from evolve.app.config import ConfigError
 from evolve.app.fitness import SessionError
 from evolve.engine.failures import EnvironmentFault
 from evolve.engine.records import Outcome, Record, Status
+from evolve.keras_search import search_keras
 from evolve.rundir.store import RunDirError
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "Status",
     "optimize",
     "resume",
+    "search_keras",
 ]

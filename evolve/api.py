@@ -115,6 +115,7 @@ def resume(
     out: str | Path,
     fitness: Callable[..., Any] | None = None,
     *,
+    build: Callable[..., Any] | None = None,
     generations: int = 0,
     space: SearchSpace | None = None,
     workers: int | None = None,
@@ -134,7 +135,9 @@ def resume(
     run, or a module-level function); pass ``space`` when it has a canonical rule (the config
     keeps its genes only). ``workers``, ``backend``, ``address`` and ``checkpoint_every`` default
     to the run's own (its ``config.toml``). ``retry_failed`` trains again the genomes recorded
-    as died or timeout (their lines move to ``history.superseded.jsonl``).
+    as died or timeout (their lines move to ``history.superseded.jsonl``). ``build`` is the
+    build function of a run started by ``search_keras`` with a function that cannot be
+    imported (defined in a script or notebook).
     """
     if space is not None and not isinstance(space, SearchSpace):
         space = _space(space)
@@ -144,7 +147,13 @@ def resume(
     given = {"workers": workers, "backend": backend, "address": address,
              "checkpoint_every": checkpoint_every}  # fmt: skip
     overrides = {k: v for k, v in given.items() if v is not None}
-    launch = session.Launch(fitness, space, executor, quiet=not progress, on_record=on_record)
+    if build is not None and not callable(build):
+        raise ConfigError(
+            f"build must be a function (genes, input_shape, num_outputs), got {build!r}"
+        )
+    launch = session.Launch(
+        fitness, space, executor, quiet=not progress, on_record=on_record, build=build
+    )
     return session.resume(Path(out), launch, generations, overrides, retry_failed)
 
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from evolve.app import config as configuration
 from evolve.app.config import KERAS_FITNESS, PYTHON_FITNESS, Config
 from evolve.app.fitness import SessionError, fitness_path, load_fitness, read_config
@@ -44,7 +46,12 @@ class Launch:
     fitness: Callable[..., Any] | None = None
     """None: train the config's Keras networks (``run.fitness = "keras"``)."""
     space: SearchSpace | None = None
-    """None: the config's ``[genes]`` (with the CNN's canonical rule for a Keras run)."""
+    """None: the config's ``[genes]`` (with the model family's canonical rule for a Keras
+    run)."""
+    build: Callable[..., Any] | None = None
+    """A user's build function given in Python (``model.family`` is then its path)."""
+    data_arrays: dict[str, Any] | None = None
+    """Arrays given in Python: written to the run directory's ``data.npz`` (the dataset)."""
     executor: Executor | None = None
     """A user's own executor instead of the config's backend."""
     quiet: bool = True
@@ -68,6 +75,8 @@ def start(cfg: Config, out: Path | None, launch: Launch, unique: bool = False) -
     run.create(unique)
     launch.run_dir = run.path
     try:
+        if launch.data_arrays is not None:
+            cfg.data.dataset = str(run.write_data(launch.data_arrays).resolve())
         session.prepare()
         run.write_config(cfg.to_toml())
     except BaseException:
@@ -90,6 +99,9 @@ def resume(
     if generations < 0:
         raise SessionError("--generations must be 0 or more")
     cfg = read_config(run)
+    moved = run.path / Path(cfg.data.dataset).name
+    if cfg.run.keras and not Path(cfg.data.dataset).exists() and moved.is_file():
+        cfg.data.dataset = str(moved.resolve())  # the run's own data.npz, in a moved run
     if overrides:
         data = cfg.to_dict()
         data["run"].update(overrides)
@@ -106,7 +118,7 @@ def resume(
     run.lock()
     session = Session(cfg, run, launch)
     try:
-        space = launch.space or cfg.space()
+        space = session.space()
         session.saved = load_saved(run, fingerprint(cfg, space))
         if retry_failed and supersede(run, RETRIED):
             run.log("resume --retry-failed: the evaluations recorded as died or timeout were set "
@@ -131,11 +143,14 @@ class Session:
         self.cfg, self.rundir, self.launch = cfg, run, launch
         if launch.fitness is not None and cfg.run.fitness == KERAS_FITNESS:
             cfg.run.fitness = fitness_path(launch.fitness)
+        if launch.build is not None:
+            cfg.model.family = fitness_path(launch.build)
         self.data: dict[str, Any] | None = None
         self.problem: Any = None
         self.settings = WorkerSettings()
         self.gpus: tuple[str, ...] = ()
         self.executor: Executor | None = None
+        self._space: SearchSpace | None = None
         self.saved: Saved | None = None
         """A resumed run's checkpoint and journal (``resume`` reads them before anything)."""
 
@@ -165,16 +180,49 @@ class Session:
                 max_rss_mb=cfg.run.max_worker_rss_mb,
             )
         if cfg.run.keras:
-            from evolve.training.keras_run import describe, problem
-
-            self.problem = problem(cfg, run)
-            self.data = describe(cfg, self.fresh_executor)
+            self._prepare_keras()
         self.launch.fitness = self.launch.fitness or self.problem
         try:
             check_sendable(self.launch.fitness, cfg.run.backend, self.launch.executor)
         except ValueError as exc:
             raise SessionError(str(exc)) from None
         self.executor = self.fresh_executor()  # a backend that cannot start fails here
+
+    def space(self) -> SearchSpace:
+        """The run's search space: given in Python, or the config's (with the family's rule)."""
+        if self._space is None:
+            self._space = self.launch.space or self.cfg.space(self.launch.build)
+        return self._space
+
+    def _prepare_keras(self) -> None:
+        """The Keras problem: the data described (task, sizes, classes), the family checked
+        against it, the objective resolved and checked, a user's build tried once."""
+        from evolve.app.config import resolve_objective
+        from evolve.training.keras_run import ProbeError, describe, probe, problem
+        from genomes.families.training import logged
+
+        cfg, run, space = self.cfg, self.rundir, self.space()
+        family = cfg.family(self.launch.build)
+        self.problem = problem(cfg, run, space, self.launch.build)
+        self.data = data = describe(cfg, self.fresh_executor)
+        if family.needs == "image" and data["kind"] != "image":
+            raise SessionError(
+                f"the {family.name} family needs images; {cfg.data.dataset} is a table of "
+                f"{data['feature_shape'][0]} features: use [model] family = \"mlp\""
+            )
+        names: tuple[str, ...] | None = logged(data["task"])
+        if family.name == "user":
+            genes = dict(space.sample(np.random.default_rng(cfg.run.seed)).genes)
+            try:
+                names = tuple(probe(self.problem, genes, self.fresh_executor))
+            except ProbeError as exc:
+                raise SessionError(
+                    f"model.family = {cfg.model.family}: building the genome {genes} failed: "
+                    f"{exc}"
+                ) from None
+        resolve_objective(cfg, data["task"], names)
+        if run is not None and data.get("classes") is not None:
+            run.write_labels(data["classes"])
 
     def fresh_executor(self) -> Executor:
         """The user's executor, or the backend's (a working one again after a worker died)."""
@@ -189,7 +237,7 @@ class Session:
     def run(self, resuming: bool = False, more: int = 0) -> Outcome:
         """Run (or continue) the search; returns its ``Outcome`` with the final report."""
         cfg, run, s = self.cfg, self.rundir, self.cfg.search
-        space = self.launch.space or cfg.space()
+        space = self.space()
         params = s.strategy_params()
         strategy = make_strategy(s.strategy, space, s.direction, cfg.run.seed, **params)
         console = Console(
@@ -261,9 +309,10 @@ class Session:
         where = f" on GPUs {','.join(sorted(set(self.gpus)))}" if self.gpus else ""
         what = cfg.data.dataset if cfg.run.keras else cfg.run.fitness
         d = self.data
+        task = (f"{d['num_classes']} classes" if d.get("num_classes") else d["task"]) if d else ""
         sizes = (
             f" ({d['train']} train / {d['validation']} validation / {d['test']} test, "
-            f"{d['num_classes']} classes)" if d else ""
+            f"{task})" if d else ""
         )  # fmt: skip
         console.say(
             f"{'resuming' if resuming else 'run'} {run.path}: {cfg.search.strategy} on {what}"

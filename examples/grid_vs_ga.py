@@ -21,9 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import evolve  # noqa: E402
-from evolve import config  # noqa: E402
-from evolve.execution import auto_workers  # noqa: E402
-from evolve.training.datasets import DataSpec  # noqa: E402
+from evolve.app import config  # noqa: E402
+from evolve.data import DataSpec  # noqa: E402
+from evolve.execution.loky_pool import auto_workers  # noqa: E402
 from evolve.training.problem import KerasProblem  # noqa: E402
 
 
@@ -44,7 +44,7 @@ def main() -> int:
     args = parser.parse_args()
 
     space = config.load(ROOT / "configs" / "lesson_grid.toml").space()
-    problem = KerasProblem(DataSpec("digits"), epochs=args.epochs, batch_size=32, patience=2)
+    problem = KerasProblem(DataSpec("digits"), epochs=args.epochs, patience=2)
     common = {
         "objective": "val_accuracy",
         "workers": args.workers,

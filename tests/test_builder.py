@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from evolve.app import config
-from evolve.training.datasets import DataSpec
+from evolve.data import DataSpec
 from evolve.training.problem import KerasProblem
 from genomes import cnn
 

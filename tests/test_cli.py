@@ -175,7 +175,7 @@ def test_end_to_end_run_on_digits(root, tmp_path):
 
     check = (
         "import json, keras;"
-        "from evolve.training.report import test_metrics; from evolve.training.datasets import DataSpec;"
+        "from evolve.training.report import test_metrics; from evolve.data import DataSpec;"
         f"keras.saving.load_model('{run}/best/model.keras', safe_mode=True);"
         f"print(json.dumps(test_metrics(DataSpec('digits'), '{run}/best/model.keras')))"
     )

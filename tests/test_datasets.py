@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from evolve.training.datasets import DatasetError, DataSpec, prepare
+from evolve.data import DatasetError, DataSpec, prepare
 
 
 def test_digits_split_is_stratified_seeded_and_disjoint():

@@ -22,11 +22,11 @@ import pytest
 import evolve
 from evolve.app.config import ConfigError
 from evolve.app.fitness import SessionError
+from evolve.data import DatasetError, DataSpec, prepare
 from evolve.engine.failures import EnvironmentFault
 from evolve.engine.records import Record, Status
 from evolve.execution import gpus
 from evolve.rundir.store import RunDir
-from evolve.training.datasets import DatasetError, DataSpec, prepare
 from genomes import SearchSpace
 from genomes.genes import GeneError, gene_from_config
 

@@ -18,8 +18,8 @@ from genomes import (
     IntRange,
     LogRange,
     SearchSpace,
-    cnn,
 )
+from genomes.families import cnn
 from genomes.genes import gene_from_config
 
 
@@ -149,8 +149,11 @@ def test_genome_validation_names_the_gene():
 
 
 def test_cnn_family_rejects_unknown_gene_names():
-    with pytest.raises(GeneError, match="unknown gene 'depth' for the cnn model"):
-        cnn.check_gene_names(["layers", "depth"])
+    from genomes.families import FAMILIES, TRAINING
+
+    space = SearchSpace.from_config({"layers": [1, 2], "depth": [3]})
+    with pytest.raises(GeneError, match=r"unknown gene 'depth' for the cnn model .its genes: layers, filters"):
+        FAMILIES["cnn"].check(space, TRAINING)
 
 
 def test_importing_the_packages_loads_no_deep_learning_framework():

@@ -19,13 +19,13 @@ from typing import Any, NoReturn
 from evolve import session
 from evolve.app import config as configuration
 from evolve.app.config import ConfigError
-from evolve.app.progress import genes_line
+from evolve.app.progress import genes_line, test_scores
+from evolve.data import KERAS_DATASETS, SKLEARN_DATASETS, DatasetError
 from evolve.engine.failures import EnvironmentFault
 from evolve.engine.records import Outcome
 from evolve.execution import BACKENDS
 from evolve.rundir.store import RunDir, RunDirError
 from evolve.search.registry import SettingError, strategies
-from evolve.training.datasets import KERAS_DATASETS, DatasetError
 from genomes.genes import GeneError
 
 PROG = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "run_evolution.py"
@@ -45,8 +45,11 @@ def overrides() -> dict[str, tuple[str, type, str]]:
         ),
         "seed": ("run.seed", int, "run seed: the same seed and config repeat the run"),
         "dataset": (
-            "data.dataset", str, f"digits, {', '.join(KERAS_DATASETS)}, or a path to an .npz"
+            "data.dataset", str,
+            f"digits, {', '.join((*SKLEARN_DATASETS, *KERAS_DATASETS))}, or a path: .npz, .csv, "
+            ".parquet, or a folder of images (one sub-folder per class)",
         ),
+        "family": ("model.family", str, "cnn, mlp, or package.module:function (your build)"),
         "epochs": (
             "training.epochs", int, "most epochs per genome (early stopping may end sooner)"
         ),
@@ -230,15 +233,15 @@ def report(outcome: Outcome, run_dir: Path, objective: str) -> int:
     print(f"best genome {best.id} (generation {best.generation}): {genes_line(best.genes)}")
     label = "validation accuracy" if objective == "val_accuracy" else objective
     line = f"  {label} {best.fitness:.4f}"
-    if "test_accuracy" in test:
-        line += f"   test accuracy {test['test_accuracy']:.4f}"
+    if test_scores(test):
+        line += f"   {test_scores(test)}"
     if "params" in metrics:
         line += f"   parameters {metrics['params']:,}"
     print(line)
     if "final" in test:
         print(
             f"  retrained on train + validation for {test['final']['epochs']} epochs: "
-            f"test accuracy {test['final']['test_accuracy']:.4f} (best/model.final.keras)"
+            f"{test_scores(test['final'])} (best/model.final.keras)"
         )
     counts = f"{outcome.trained} trained, {outcome.cached} cached, {outcome.failed} failed"
     print(f"  {len(outcome.records)} evaluations ({counts}); stopped: {outcome.stop_reason}")

@@ -13,7 +13,7 @@ from typing import Any
 
 from evolve.app import config as configuration
 from evolve.app import inspection
-from evolve.app.progress import genes_line
+from evolve.app.progress import genes_line, test_scores
 from evolve.execution.environment import quiet_process
 from evolve.rundir.store import RunDir, RunDirError
 
@@ -97,10 +97,10 @@ def _print(report: dict[str, Any], cfg: configuration.Config) -> None:
         shown = {k: v for k, v in best["metrics"].items() if k != "model_path"}
         print("  metrics: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
         exported = report.get("exported") or {}
-        if "test_accuracy" in exported:
-            print(f"  test accuracy (exported model): {exported['test_accuracy']:.4f}")
-        if "test" in report:
-            print(f"  test accuracy (evaluated now):  {report['test']['test_accuracy']:.4f}")
+        if test_scores(exported):
+            print(f"  {test_scores(exported)} (exported model)")
+        if report.get("test"):
+            print(f"  {test_scores(report['test'])} (evaluated now)")
     if report.get("model_summary"):
         print()
         print("\n".join(report["model_summary"]))

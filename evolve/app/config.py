@@ -10,10 +10,12 @@ from typing import Any
 
 from evolve.app.sections import (
     KERAS_FITNESS,
+    PYTHON_BUILD,
     PYTHON_FITNESS,
     Config,
     ConfigError,
     DataSection,
+    ModelSection,
     RunSection,
     SearchSection,
     TrainingSection,
@@ -27,6 +29,8 @@ from evolve.search.registry import (
     strategy_settings,
     suggest,
 )
+from genomes.genes import GeneError
+from genomes.space import SearchSpace
 
 __all__ = [
     "DIRECTIONS",
@@ -35,12 +39,15 @@ __all__ = [
     "Config",
     "ConfigError",
     "DataSection",
+    "ModelSection",
     "RunSection",
     "SearchSection",
     "TrainingSection",
     "choices",
+    "default_direction",
     "from_dict",
     "load",
+    "resolve_objective",
 ]
 
 DIRECTIONS = ("maximize", "minimize")
@@ -48,17 +55,52 @@ SECTIONS = {f.name: f for f in dataclasses.fields(Config) if f.name != "genes"}
 
 def choices() -> dict[str, tuple[str, ...]]:
     """The allowed values of the config's choice keys, from the registries that define them."""
-    from genomes.cnn import OPTIMIZERS
+    from evolve.data import TASKS
+    from genomes.families.training import OPTIMIZERS
 
     return {
         "run.backend": tuple(BACKENDS),
         "search.strategy": tuple(strategies()),
-        "search.direction": DIRECTIONS,
+        "search.direction": (*DIRECTIONS, ""),
         "training.optimizer": OPTIMIZERS,
+        "data.task": TASKS,
+        "data.color_mode": ("rgb", "grayscale"),
     }
 
 
+MINIMIZED = ("loss", "error", "mae", "mse", "mape", "rmse", "msle", "hinge", "crossentropy")
+"""A metric whose name holds one of these is minimised unless the config says otherwise."""
+
+
+def default_direction(objective: str) -> str:
+    """``minimize`` for a loss or an error (val_loss, val_mae...), else ``maximize``."""
+    return "minimize" if any(w in objective.lower() for w in MINIMIZED) else "maximize"
+
+
+def resolve_objective(cfg: Config, task: str, logged: tuple[str, ...] | None) -> None:
+    """Fill in the task's objective (val_accuracy; val_loss for regression) and its direction;
+    ``ConfigError`` when training will never log the objective (``logged``: the names it
+    logs, None when unknown)."""
+    s = cfg.search
+    if not s.objective:
+        s.objective = "val_loss" if task == "regression" else "val_accuracy"
+    if logged is not None and s.objective not in logged:
+        shown = ", ".join(n for n in logged if n.startswith("val_"))
+        raise ConfigError(
+            f"search.objective = {s.objective!r} is never logged by training a {task} model "
+            f"(it logs {shown})" + suggest(s.objective, logged, listed=True)
+        )
+    if not s.direction:
+        s.direction = default_direction(s.objective)
+
+
 def _coerce(key: str, value: Any, like: Any) -> Any:
+    if isinstance(like, list):
+        if not isinstance(value, list) or len(value) != len(like) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value
+        ):
+            raise ConfigError(f"{key} must be [height, width] in pixels, got {value!r}")
+        return value
     try:
         return coerce(key, value, like)
     except SettingError as exc:
@@ -78,13 +120,19 @@ def _check(cfg: Config) -> None:
         raise ConfigError(
             f"run.fitness = {cfg.run.fitness!r}: use keras, module:function, or python"
         )
+    if not cfg.run.keras:
+        cfg.search.objective = cfg.search.objective or "fitness"
+    if cfg.search.objective and not cfg.search.direction:
+        cfg.search.direction = default_direction(cfg.search.objective)
     try:
         strategy_class(cfg.search.strategy).validate(cfg.search.strategy_params())
         gpus.check_spec(cfg.run.gpus)
     except (SettingError, gpus.GpuError) as exc:
         raise ConfigError(str(exc)) from None
     numbers = {"run.timeout": cfg.run.timeout, "run.checkpoint_every": cfg.run.checkpoint_every,
-               "run.max_failure_share": cfg.run.max_failure_share}  # fmt: skip
+               "run.max_failure_share": cfg.run.max_failure_share,
+               "training.learning_rate": cfg.training.learning_rate,
+               "training.weight_decay": cfg.training.weight_decay}  # fmt: skip
     if cfg.search.target is not None:
         numbers["search.target"] = cfg.search.target
     for key, value in numbers.items():
@@ -101,11 +149,15 @@ def _check(cfg: Config) -> None:
         (s.generations >= 1, f"search.generations must be at least 1, got {s.generations}"),
         (s.budget >= 0, f"search.budget must be 0 or more, got {s.budget}"),
         (0 < d.validation_split < 1, "data.validation_split must be between 0 and 1"),
-        (0 < d.test_split < 1, "data.test_split must be between 0 and 1"),
+        (0 <= d.test_split < 1, "data.test_split must be 0 (no test split) or less than 1"),
+        (d.validation_split + d.test_split < 1, "data.validation_split + data.test_split must "
+                                                "leave some data to train on"),
         (t.epochs >= 1, f"training.epochs must be at least 1, got {t.epochs}"),
         (t.batch_size >= 1, "training.batch_size must be at least 1"),
         (t.patience >= 0, "training.patience must be 0 or more"),
         (t.final_epochs >= 0, "training.final_epochs must be 0 or more"),
+        (t.learning_rate > 0, "training.learning_rate must be above 0"),
+        (t.weight_decay >= 0, "training.weight_decay must be 0 or more"),
         (cfg.run.workers >= 0, "run.workers must be 0 (automatic) or more"),
         (cfg.run.keep_models >= 1, "run.keep_models must be at least 1"),
         (cfg.run.workers_per_gpu >= 1, "run.workers_per_gpu must be at least 1"),
@@ -172,5 +224,11 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Config:
     cfg = from_dict(data)
     if not cfg.genes:
         raise ConfigError(f"{path} declares no genes: add a [genes] table")
-    cfg.space()
+    if cfg.model.family == PYTHON_BUILD:  # readable; resuming asks for the function
+        try:
+            SearchSpace.from_config(cfg.genes)
+        except GeneError as exc:
+            raise ConfigError(str(exc)) from None
+    else:
+        cfg.space()
     return cfg

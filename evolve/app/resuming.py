@@ -28,7 +28,22 @@ def fingerprint(cfg: Config, space: SearchSpace) -> dict[str, Any]:
                              "patience": t.patience, "optimizer": t.optimizer}  # fmt: skip
         saved["data"] = {"dataset": d.dataset, "validation_split": d.validation_split,
                          "test_split": d.test_split, "split_seed": d.split_seed}  # fmt: skip
+        # settings added later are recorded only when set, so older runs still resume
+        fresh = type(cfg)()
+        for section, keys in LATER_SETTINGS.items():
+            for key in keys:
+                value = getattr(getattr(cfg, section), key)
+                if value != getattr(getattr(fresh, section), key):
+                    saved.setdefault(section, {})[key] = value
     return saved
+
+
+LATER_SETTINGS = {
+    "model": ("family",),
+    "training": ("learning_rate", "weight_decay"),
+    "data": ("target", "task", "image_size", "color_mode"),
+}
+"""What a trained genome's fitness depends on, added to the config after runs were saved."""
 
 
 @dataclass

@@ -1,14 +1,17 @@
-"""The tables of a run's config as typed sections: [run], [data], [training], [search]."""
+"""The tables of a run's config as typed sections: [run], [model], [data], [training],
+[search]."""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import tomli_w
 
-from evolve.training.datasets import DataSpec
+from evolve.data import DataSpec
+from genomes.families import TRAINING, AnyFamily, BuildError, get_family
 from genomes.genes import GeneError
 from genomes.space import SearchSpace
 
@@ -16,8 +19,8 @@ KERAS_FITNESS = "keras"
 """``run.fitness`` of a run that trains the config's Keras networks (the command line's)."""
 PYTHON_FITNESS = "python"
 """``run.fitness`` of a run whose fitness was given in Python and cannot be imported."""
-
-
+PYTHON_BUILD = "python"
+"""``model.family`` of a run whose build function was given in Python (not importable)."""
 
 
 class ConfigError(ValueError):
@@ -65,13 +68,30 @@ class RunSection:
 
 
 @dataclass
+class ModelSection:
+    family: str = "cnn"
+    """cnn (conv blocks), mlp (dense layers), or package.module:function: your own
+    build(genes, input_shape, num_outputs) -> keras.Model (python: one given in Python)."""
+
+
+@dataclass
 class DataSection:
     dataset: str = "digits"
-    """digits, mnist, fashion_mnist, cifar10, or a path to an .npz with x_train and y_train."""
+    """digits, breast_cancer, wine, iris, diabetes (bundled with scikit-learn), mnist,
+    fashion_mnist, cifar10 (downloaded by Keras), or a path: .npz, .csv, .parquet, or a folder
+    of images with one sub-folder per class."""
     validation_split: float = 0.2
     test_split: float = 0.2
-    """Share held out for the final report when the dataset has no test split (digits, .npz)."""
+    """Share held out for the final report when the dataset has no test split (0: none)."""
     split_seed: int = 0
+    target: str = ""
+    """CSV or Parquet: the target column (default: the last one)."""
+    task: str = "auto"
+    """auto (regression for a target with fractional values), classification, regression."""
+    image_size: list[int] = field(default_factory=lambda: [64, 64])
+    """Image folder: every image is resized to [height, width]."""
+    color_mode: str = "rgb"
+    """Image folder: rgb or grayscale."""
 
 
 @dataclass
@@ -81,6 +101,9 @@ class TrainingSection:
     patience: int = 3
     """Early stopping on validation loss after this many epochs without improvement."""
     optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    weight_decay: float = 0.0
+    """optimizer, learning_rate, batch_size and weight_decay: a gene of the same name wins."""
     final_epochs: int = 0
     """After the search, retrain the best genome on train + validation for this many epochs
     and report its test accuracy beside the validation winner's (0: off)."""
@@ -90,8 +113,11 @@ class TrainingSection:
 class SearchSection:
     strategy: str = "ga"
     """A registered strategy: ga, grid, random, tpe, ... (evolve.search)."""
-    objective: str = "val_accuracy"
-    direction: str = "maximize"
+    objective: str = ""
+    """A metric the training logs (val_accuracy, val_loss, val_mae, val_auc...; default:
+    val_accuracy, or val_loss for regression), or a key of your fitness's result."""
+    direction: str = ""
+    """maximize or minimize (default: minimize for a loss or error, else maximize)."""
     population: int = 10
     generations: int = 5
     budget: int = 0
@@ -114,22 +140,34 @@ class SearchSection:
 @dataclass
 class Config:
     run: RunSection = field(default_factory=RunSection)
+    model: ModelSection = field(default_factory=ModelSection)
     data: DataSection = field(default_factory=DataSection)
     training: TrainingSection = field(default_factory=TrainingSection)
     search: SearchSection = field(default_factory=SearchSection)
     genes: dict[str, Any] = field(default_factory=dict)
 
-    def space(self) -> SearchSpace:
-        """The search space of the ``[genes]`` table; for a Keras run, checked against the CNN
-        builder and with its canonical rule."""
-        from genomes import cnn
+    def family(self, build: Callable[..., Any] | None = None) -> AnyFamily:
+        """The model family of ``[model]`` (a user's function is imported; ``build`` is one
+        given in Python); ``ConfigError`` when it cannot be used."""
+        if self.model.family == PYTHON_BUILD and build is None:
+            raise ConfigError(
+                "model.family = 'python': the build function was given in Python and cannot "
+                "be imported; pass it again from Python (evolve.resume(RUN_DIR, build=...))"
+            )
+        try:
+            return get_family(self.model.family, build)
+        except BuildError as exc:
+            raise ConfigError(str(exc)) from None
 
+    def space(self, build: Callable[..., Any] | None = None) -> SearchSpace:
+        """The search space of ``[genes]``; for a Keras run, checked against the model family
+        (its genes and alleles) and with its canonical rule."""
         try:
             if not self.run.keras:
                 return SearchSpace.from_config(self.genes)
-            space = SearchSpace.from_config(self.genes, canonical=cnn.canonical)
-            cnn.check_gene_names(space.names)
-            cnn.check_alleles(space.genes)
+            family = self.family(build)
+            space = SearchSpace.from_config(self.genes, canonical=family.canonical)
+            family.check(space, TRAINING)
         except GeneError as exc:
             raise ConfigError(str(exc)) from None
         return space
@@ -137,7 +175,11 @@ class Config:
     def data_spec(self) -> DataSpec:
         """The ``[data]`` table as the small, picklable spec that workers receive."""
         d = self.data
-        return DataSpec(d.dataset, d.validation_split, d.test_split, d.split_seed)
+        return DataSpec(
+            d.dataset, d.validation_split, d.test_split, d.split_seed, target=d.target,
+            task=d.task, image_size=(int(d.image_size[0]), int(d.image_size[1])),
+            color_mode=d.color_mode,
+        )  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         """The config as TOML tables: unset values left out, strategy settings flat in
@@ -148,7 +190,7 @@ class Config:
         if search["target"] is None:
             del search["target"]
         if not self.run.keras:
-            del data["data"], data["training"]
+            del data["data"], data["training"], data["model"]
         return data
 
     def to_toml(self) -> str:

@@ -140,6 +140,17 @@ class Outcome:
     run_dir: Path | None = None
     """The run directory, when the run has one."""
 
+    def best_model(self) -> Any:
+        """The best genome's trained network, ``keras.saving.load_model`` of the run's
+        ``best/model.keras``; ``FileNotFoundError`` when the run saved none (no run directory,
+        or no Keras model)."""
+        path = self.run_dir / "best" / "model.keras" if self.run_dir is not None else None
+        if path is None or not path.is_file():
+            raise FileNotFoundError("this run saved no best model (it needs a run directory)")
+        import keras
+
+        return keras.saving.load_model(path)
+
     @classmethod
     def of(
         cls, records: list[Record], stop_reason: str, direction: str, aborted: bool, trained: int

@@ -4,7 +4,8 @@
 <run>/config.toml      the resolved config, seed included
 <run>/history.jsonl    one JSON line per finished evaluation, flushed as it finishes
 <run>/models/          the top-k trained models, <genome id>.keras
-<run>/best/            genome.json and model.keras of the best genome so far
+<run>/best/            genome.json and model.keras of the best genome so far; labels.json,
+                       the label map of a classifier (output index -> original label)
 <run>/checkpoint.json  strategy and loop state, atomic, at most every checkpoint_every s
 <run>/summary.json     how the run ended
 ```
@@ -235,6 +236,25 @@ class RunDir:
             copy_atomic(model, self.best / "model.keras")
         write_atomic(self.best / "genome.json", dump({**_best_view(record), **(extra or {})}))
 
+    def write_data(self, arrays: dict[str, Any]) -> Path:
+        """``data.npz``: arrays given in Python, the dataset of the run (written atomically)."""
+        import numpy as np
+
+        target = self.path / "data.npz"
+        tmp = self.path / ".data.tmp.npz"
+        with open(tmp, "wb") as handle:
+            np.savez(handle, **arrays)
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp.replace(target)
+        return target
+
+    def write_labels(self, classes: list[Any]) -> None:
+        """``best/labels.json``: the original label of each output of a classifier, so the
+        exported model's predictions can be read (index i -> ``labels[i]``)."""
+        self.best.mkdir(parents=True, exist_ok=True)
+        write_atomic(self.best / "labels.json", dump({"labels": list(classes)}))
+
     def model_of(self, record: Record) -> Path | None:
         """Where the trained model of ``record`` is, if it saved one: always inside this run
         directory (a path recorded elsewhere, by a run that was copied or moved, is read as the
@@ -272,6 +292,9 @@ class RunDir:
         if target.exists():
             raise RunDirError(f"{target} already exists; choose another --out")
         copy_atomic(self.best / "model.keras", target)
+        labels = self.best / "labels.json"
+        if labels.exists():
+            copy_atomic(labels, target.with_name(f"{target.stem}.labels.json"))
 
     def export_saved_model(self, target: Path) -> None:
         """Export ``best/model.keras`` as a TensorFlow SavedModel folder (refused when it

@@ -1,7 +1,8 @@
 """The Keras side of a session: the problem that workers train, and the data it describes.
 
-Imported in the parent, which never imports TensorFlow: only small specs are built here, and a
-dataset hosted by Keras is described by a worker.
+Imported in the parent, which never imports TensorFlow: only small specs are built here; a
+dataset hosted by Keras is described by a worker, and a user's build function is tried once
+in a worker (``probe``) before anything trains.
 """
 
 from __future__ import annotations
@@ -11,39 +12,70 @@ from concurrent.futures import Executor
 from typing import Any
 
 from evolve.app.config import Config
+from evolve.data import KERAS_DATASETS, DatasetError, prepare
 from evolve.rundir.store import RunDir
-from evolve.training.datasets import KERAS_DATASETS, DatasetError, prepare
 from evolve.training.problem import KerasProblem
+from genomes.families.training import TRAINING
+from genomes.space import SearchSpace
 
 
-def problem(cfg: Config, run: RunDir | None) -> KerasProblem:
-    """The picklable fitness of a Keras run: the data spec and the training settings."""
+def problem(
+    cfg: Config, run: RunDir | None, space: SearchSpace, build: Callable[..., Any] | None = None
+) -> KerasProblem:
+    """The picklable fitness of a Keras run: data spec, family, training settings."""
     t = cfg.training
+    settings = {k: getattr(t, k) for k in TRAINING}
     return KerasProblem(
         cfg.data_spec(),
         epochs=t.epochs,
-        batch_size=t.batch_size,
         patience=t.patience,
-        optimizer=t.optimizer,
+        training=tuple(settings.items()),
+        family=cfg.model.family,
+        build=build,
+        per_layer=tuple(space.per_layer.items()),
         model_dir=str(run.models.resolve()) if run is not None else None,
         timeout=cfg.run.timeout,
     )
 
 
 def describe(cfg: Config, executor: Callable[[], Executor]) -> dict[str, Any]:
-    """Sizes of the prepared splits; raises ``DatasetError`` (one line) for unusable data.
+    """Sizes, task and classes of the prepared splits; raises ``DatasetError`` (one line) for
+    unusable data.
 
-    Files and the embedded dataset are read here with numpy; a Keras-hosted dataset needs the
-    backend, so a worker loads it (and keeps it for the genomes it trains).
+    Files, folders and the bundled datasets are read here without TensorFlow; a Keras-hosted
+    dataset needs the backend, so a worker loads it (and keeps it for the genomes it trains).
     """
     from evolve.training.report import describe_data
 
     spec = cfg.data_spec()
     if spec.name not in KERAS_DATASETS:
         return prepare(spec).describe()
+    return _in_worker(executor, describe_data, spec)
+
+
+def probe(
+    keras_problem: KerasProblem, genes: dict[str, Any], executor: Callable[[], Executor]
+) -> list[str]:
+    """Build, compile and evaluate on one batch the network of ``genes`` in a worker: the
+    metric names its training logs. A build that fails here fails for the first genome, so
+    it is refused before anything trains (``DatasetError`` is not raised: ``ProbeError``)."""
+    from evolve.training.report import logged_metrics
+
+    return _in_worker(executor, logged_metrics, keras_problem, genes)
+
+
+class ProbeError(ValueError):
+    """A user's build function fails on a genome of the space; the message is one line."""
+
+
+def _in_worker(executor: Callable[[], Executor], fn: Callable[..., Any], *args: Any) -> Any:
     try:
-        return executor().submit(describe_data, spec).result()
-    except (DatasetError, ValueError) as exc:
+        return executor().submit(fn, *args).result()
+    except DatasetError as exc:
         raise DatasetError(str(exc)) from None
     except Exception as exc:
-        raise DatasetError(f"cannot load dataset '{spec.name}': {exc}") from None
+        text = str(exc).strip().splitlines()
+        reason = text[0] if text else type(exc).__name__
+        if fn.__name__ == "logged_metrics":
+            raise ProbeError(reason) from None
+        raise DatasetError(f"cannot load the dataset: {reason}") from None

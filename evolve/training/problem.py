@@ -9,13 +9,16 @@ import contextlib
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from evolve.data import DataSpec, Splits, model_inputs, prepare
 from evolve.execution.trial import EvaluationTimeout, RunDirWriteError
-from evolve.training.datasets import DataSpec, Splits, prepare
-from genomes import cnn
+from genomes.families import InputSpec, OutputSpec, get_family
+from genomes.families.training import compile_model, training_values
+from genomes.space import resolve_layers
 
 _CACHE: dict[DataSpec, Splits] = {}
 _TRAINED = 0
@@ -44,17 +47,24 @@ def splits(spec: DataSpec) -> Splits:
 
 @dataclass(frozen=True)
 class KerasProblem:
-    """The fitness of a CNN genome: validation accuracy after training with early stopping.
+    """The fitness of a genome of a model family: the validation metrics of its network after
+    training with early stopping.
 
     Picklable and small: workers receive it with each genome and keep the data they load.
+    ``family`` is ``cnn``, ``mlp`` or ``module:function``; ``build``, when set, is a user's
+    build function given in Python (sent to workers by value). ``per_layer`` maps each per-layer
+    gene to its genes (``SearchSpace.per_layer``). ``training`` holds the ``[training]``
+    settings of the training genes (optimizer, learning_rate, batch_size, weight_decay).
     ``model_dir``, when set, receives each trained model as ``<genome id>.keras``.
     """
 
     data: DataSpec
     epochs: int = 10
-    batch_size: int = 32
     patience: int = 3
-    optimizer: str = "adam"
+    training: tuple[tuple[str, Any], ...] = ()
+    family: str = "cnn"
+    build: Callable[..., Any] | None = None
+    per_layer: tuple[tuple[str, tuple[str, ...]], ...] = ()
     model_dir: str | None = None
     timeout: float = 0.0
     """Stop training after this many seconds and report a timeout (0: no limit)."""
@@ -71,6 +81,17 @@ class KerasProblem:
         metrics["train_seconds"] = round(time.perf_counter() - started, 4)
         return metrics
 
+    def model(self, data: Splits, genes: dict[str, Any], seed: int) -> tuple[Any, dict[str, Any]]:
+        """The compiled network of ``genes`` for ``data``, and its training values."""
+        family = get_family(self.family, self.build)
+        values = training_values(genes, dict(self.training))
+        arch = resolve_layers(genes, dict(self.per_layer))
+        inputs = InputSpec(data.feature_shape, data.kind, make=lambda: model_inputs(data))
+        model = family.build(arch, inputs, OutputSpec(data.task, data.num_outputs), seed)
+        if not getattr(model, "compiled", False):
+            compile_model(model, data.task, values)
+        return model, values
+
     def _train(
         self,
         keras: Any,
@@ -81,7 +102,7 @@ class KerasProblem:
         started: float,
     ) -> dict[str, Any]:
         keras.utils.set_random_seed(seed)
-        model = cnn.build_model(genes, data.input_shape, data.num_classes, seed, self.optimizer)
+        model, values = self.model(data, genes, seed)
         stop = keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=self.patience, restore_best_weights=True
         )
@@ -91,28 +112,23 @@ class KerasProblem:
             callbacks.append(limit)
         fit_started = time.perf_counter()
         history = model.fit(
-            data.x_train,
-            data.y_train,
-            validation_data=(data.x_val, data.y_val),
+            **data.fit_inputs(int(values["batch_size"]), seed),
+            validation_data=data.validation_data(),
             epochs=self.epochs,
-            batch_size=self.batch_size,
             callbacks=callbacks,
             verbose=0,
         )
         if self.timeout and limit.expired:
             raise EvaluationTimeout(f"training ran past the {self.timeout:g} s timeout")
-        val_loss, val_accuracy = model.evaluate(data.x_val, data.y_val, batch_size=256, verbose=0)
+        scores = model.evaluate(**data.eval_inputs("validation"), verbose=0, return_dict=True)
         fit_seconds = time.perf_counter() - fit_started
         losses = history.history.get("loss", [])
-        if not math.isfinite(val_loss) or any(not math.isfinite(v) for v in losses):
+        if not math.isfinite(scores.get("loss", 0.0)) or any(not math.isfinite(v) for v in losses):
             raise TrainingFailed(f"NaN or infinite loss by epoch {len(losses)}")
-        metrics: dict[str, Any] = {
-            "val_accuracy": float(val_accuracy),
-            "val_loss": float(val_loss),
-            "params": int(model.count_params()),
-            "epochs": len(losses),
-            "fit_seconds": round(fit_seconds, 4),
-        }
+        metrics: dict[str, Any] = {f"val_{k}": float(v) for k, v in scores.items()}
+        metrics.update(
+            params=int(model.count_params()), epochs=len(losses), fit_seconds=round(fit_seconds, 4)
+        )
         if self.model_dir and genome_id:
             path = Path(self.model_dir) / f"{genome_id}.keras"
             save_model(model, path)
@@ -157,21 +173,18 @@ def retrain_and_test(
     """Train a genome afresh on train + validation for ``epochs``, save it to ``path``, and
     score it on the test split (the final report; fitness never sees the test split)."""
     import keras
-    import numpy as np
 
     data = splits(problem.data)
     keras.utils.set_random_seed(seed)
-    model = cnn.build_model(genes, data.input_shape, data.num_classes, seed, problem.optimizer)
+    model, values = problem.model(data, genes, seed)
     try:
         model.fit(
-            np.concatenate([data.x_train, data.x_val]),
-            np.concatenate([data.y_train, data.y_val]),
+            **data.fit_inputs(int(values["batch_size"]), seed, include_validation=True),
             epochs=epochs,
-            batch_size=problem.batch_size,
             verbose=0,
         )
-        loss, accuracy = model.evaluate(data.x_test, data.y_test, batch_size=256, verbose=0)
+        scores = model.evaluate(**data.eval_inputs("test"), verbose=0, return_dict=True)
         model.save(path)
     finally:
         _clear(keras)
-    return {"epochs": epochs, "test_accuracy": float(accuracy), "test_loss": float(loss)}
+    return {"epochs": epochs, **{f"test_{k}": float(v) for k, v in scores.items()}}

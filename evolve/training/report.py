@@ -11,9 +11,9 @@ from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
+from evolve.data import DataSpec
 from evolve.execution import is_worker_death
 from evolve.execution.trial import one_line
-from evolve.training.datasets import DataSpec
 from evolve.training.problem import KerasProblem, splits
 
 
@@ -23,14 +23,18 @@ def describe_data(spec: DataSpec) -> dict[str, Any]:
 
 
 def test_metrics(spec: DataSpec, model_path: str) -> dict[str, float]:
-    """Accuracy and loss of a saved model on the test split: for the final report only."""
+    """The compiled metrics of a saved model on the test split (``test_accuracy``,
+    ``test_loss``; ``test_mae`` for regression): for the final report only. Empty when the
+    data has no test split."""
     import keras
 
     data = splits(spec)
+    if not data.describe()["test"]:
+        return {}
     model = keras.saving.load_model(model_path, safe_mode=True)
-    loss, accuracy = model.evaluate(data.x_test, data.y_test, batch_size=256, verbose=0)
+    scores = model.evaluate(**data.eval_inputs("test"), verbose=0, return_dict=True)
     keras.backend.clear_session()
-    return {"test_accuracy": float(accuracy), "test_loss": float(loss)}
+    return {f"test_{k}": float(v) for k, v in scores.items()}
 
 
 def in_worker(renew: Callable[[], Executor], fn: Callable[..., Any], *args: Any) -> Any:
@@ -71,3 +75,20 @@ def final_report(
         if final is not None:
             test["final"] = final
     return test
+
+
+def logged_metrics(problem: KerasProblem, genes: dict[str, Any]) -> list[str]:
+    """Build the network of ``genes`` and evaluate it on one validation batch: the names of
+    the metrics its training logs (``loss``, ``accuracy``... and their ``val_`` forms)."""
+    import keras
+
+    data = splits(problem.data)
+    keras.utils.set_random_seed(0)
+    try:
+        model, _ = problem.model(data, genes, 0)
+        scores = model.evaluate(
+            **data.eval_inputs("validation"), steps=1, verbose=0, return_dict=True
+        )
+    finally:
+        keras.backend.clear_session()
+    return [*scores, *(f"val_{name}" for name in scores)]
