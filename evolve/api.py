@@ -107,7 +107,7 @@ def optimize(
     cfg = configuration.from_dict({"run": run, "search": search, "genes": space.to_config()})
     if backend is None and cfg.run.workers <= 1 and executor is None:
         cfg.run.backend = "inline"
-    launch = session.Launch(fitness, space, executor, quiet=not progress, on_record=on_record)
+    launch = session.Launch(fitness, space, executor=executor, quiet=not progress, on_record=on_record)
     return session.start(cfg, Path(out) if out is not None else None, launch)
 
 
@@ -152,7 +152,7 @@ def resume(
             f"build must be a function (genes, input_shape, num_outputs), got {build!r}"
         )
     launch = session.Launch(
-        fitness, space, executor, quiet=not progress, on_record=on_record, build=build
+        fitness, space, executor=executor, quiet=not progress, on_record=on_record, build=build
     )
     return session.resume(Path(out), launch, generations, overrides, retry_failed)
 

@@ -114,7 +114,7 @@ def search_keras(
     if backend is None and cfg.run.workers <= 1 and executor is None:
         cfg.run.backend = "inline"
     launch = session.Launch(
-        None, None, executor, quiet=not progress, on_record=on_record, build=build,
+        executor=executor, quiet=not progress, on_record=on_record, build=build,
         data_arrays=arrays,
     )  # fmt: skip
     where = Path(out) if out is not None else Path("results") / time.strftime(

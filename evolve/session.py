@@ -48,10 +48,6 @@ class Launch:
     space: SearchSpace | None = None
     """None: the config's ``[genes]`` (with the model family's canonical rule for a Keras
     run)."""
-    build: Callable[..., Any] | None = None
-    """A user's build function given in Python (``model.family`` is then its path)."""
-    data_arrays: dict[str, Any] | None = None
-    """Arrays given in Python: written to the run directory's ``data.npz`` (the dataset)."""
     executor: Executor | None = None
     """A user's own executor instead of the config's backend."""
     quiet: bool = True
@@ -59,6 +55,10 @@ class Launch:
     on_record: Callable[[Record], None] | None = None
     run_dir: Path | None = None
     """Set by the session: where the run lives (a default name may have had to change)."""
+    build: Callable[..., Any] | None = None
+    """A user's build function given in Python (``model.family`` is then its path)."""
+    data_arrays: dict[str, Any] | None = None
+    """Arrays given in Python: written to the run directory's ``data.npz`` (the dataset)."""
 
 
 def start(cfg: Config, out: Path | None, launch: Launch, unique: bool = False) -> Outcome:
@@ -198,7 +198,7 @@ class Session:
         """The Keras problem: the data described (task, sizes, classes), the family checked
         against it, the objective resolved and checked, a user's build tried once."""
         from evolve.app.config import resolve_objective
-        from evolve.training.keras_run import ProbeError, describe, probe, problem
+        from evolve.training.keras_run import PROBES, ProbeError, describe, probe, problem
         from genomes.families.training import logged
 
         cfg, run, space = self.cfg, self.rundir, self.space()
@@ -212,13 +212,14 @@ class Session:
             )
         names: tuple[str, ...] | None = logged(data["task"])
         if family.name == "user":
-            genes = dict(space.sample(np.random.default_rng(cfg.run.seed)).genes)
+            rng = np.random.default_rng(cfg.run.seed)
+            tries = [dict(space.sample(rng).genes) for _ in range(PROBES)]
             try:
-                names = tuple(probe(self.problem, genes, self.fresh_executor))
+                names = tuple(probe(self.problem, tries, self.fresh_executor))
             except ProbeError as exc:
                 raise SessionError(
-                    f"model.family = {cfg.model.family}: building the genome {genes} failed: "
-                    f"{exc}"
+                    f"model.family = {cfg.model.family}: building {PROBES} genomes of the space "
+                    f"failed, the first {tries[0]}: {exc}"
                 ) from None
         resolve_objective(cfg, data["task"], names)
         if run is not None and data.get("classes") is not None:

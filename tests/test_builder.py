@@ -11,9 +11,16 @@ import pytest
 from evolve.app import config
 from evolve.data import DataSpec
 from evolve.training.problem import KerasProblem
-from genomes import cnn
+from genomes.families import FAMILIES, InputSpec, OutputSpec
+from genomes.families.training import compile_model, training_values
 
 keras = pytest.importorskip("keras")
+
+
+def build_model(genes, shape, classes, seed):
+    """A compiled cnn of ``genes``, as the engine builds it."""
+    model = FAMILIES["cnn"].build(genes, InputSpec(shape), OutputSpec("multiclass", classes), seed)
+    return compile_model(model, "multiclass", training_values(genes, {}))
 
 
 def corners(space):
@@ -36,7 +43,7 @@ def test_every_corner_and_random_genomes_build_and_train_a_batch(root, config_na
     y = rng.integers(0, 10, 16)
     checked = 0
     for genome in genomes_to_check(root, config_name):
-        model = cnn.build_model(genome.genes, (8, 8, 1), 10, seed=3)
+        model = build_model(genome.genes, (8, 8, 1), 10, 3)
         model.run_eagerly = True  # one step: tracing a graph per model would cost ~1.5 s each
         loss = model.train_on_batch(x, y, return_dict=True)["loss"]
         assert model.output_shape == (None, 10)
@@ -56,7 +63,7 @@ def test_any_image_shape_and_class_count(shape):
         "learning_rate": 1e-3,
         "residual": True,
     }
-    model = cnn.build_model(genes, shape, 4, seed=0)
+    model = build_model(genes, shape, 4, 0)
     x = np.zeros((2, *shape), dtype=np.float32)
     assert model.predict(x, verbose=0).shape == (2, 4)
     names = [layer.name for layer in model.layers]
@@ -64,7 +71,7 @@ def test_any_image_shape_and_class_count(shape):
 
 
 def test_same_genome_and_seed_give_the_same_fitness(tmp_path):
-    problem = KerasProblem(DataSpec("digits"), epochs=2, batch_size=64, patience=1)
+    problem = KerasProblem(DataSpec("digits"), epochs=2, patience=1, training=(("batch_size", 64),))
     genes = {
         "layers": 2,
         "filters": 16,
@@ -84,7 +91,9 @@ def test_same_genome_and_seed_give_the_same_fitness(tmp_path):
 def test_a_diverging_genome_is_a_failure_not_a_crash():
     from evolve.execution.trial import run_trial
 
-    problem = KerasProblem(DataSpec("digits"), epochs=3, batch_size=16, optimizer="sgd")
+    problem = KerasProblem(
+        DataSpec("digits"), epochs=3, training=(("batch_size", 16), ("optimizer", "sgd"))
+    )
     genes = {"layers": 3, "filters": 64, "kernel_size": 5, "learning_rate": 1e6}
     result = run_trial(problem, genes, 0, "x", "val_accuracy")
     assert result["status"] == "failed" and "loss" in result["reason"], result
@@ -93,7 +102,9 @@ def test_a_diverging_genome_is_a_failure_not_a_crash():
 def test_training_past_its_timeout_stops_and_reports_a_timeout():
     from evolve.execution.trial import run_trial
 
-    problem = KerasProblem(DataSpec("digits"), epochs=500, batch_size=8, patience=500, timeout=1.0)
+    problem = KerasProblem(
+        DataSpec("digits"), epochs=500, patience=500, timeout=1.0, training=(("batch_size", 8),)
+    )
     genes = {"layers": 2, "filters": 32, "kernel_size": 3}
     started = time.perf_counter()
     result = run_trial(problem, genes, 0, "t", "val_accuracy")

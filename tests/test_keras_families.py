@@ -138,14 +138,16 @@ def test_an_mlp_on_breast_cancer_exports_a_model_that_takes_raw_rows(root, tmp_p
     assert all("val_auc" in r["metrics"] for r in records)  # a binary task logs AUC
     summary = json.loads((out / "summary.json").read_text())
     assert summary["best"]["test_accuracy"] > 0.85
-    assert json.loads((out / "best" / "labels.json").read_text()) == {"labels": [0, 1]}
+    labels = json.loads((out / "best" / "labels.json").read_text())["labels"]
+    assert labels == ["benign", "malignant"]  # scikit-learn's target names, sorted
     raw = predict_in_subprocess(f"""
         import json, keras, numpy as np
         from sklearn.datasets import load_breast_cancer
         x, y = load_breast_cancer(return_X_y=True)
         model = keras.saving.load_model("{out}/best/model.keras")
         p = model.predict(x.astype("float32"), verbose=0)[:, 0]
-        print(json.dumps({{"shape": list(p.shape), "accuracy": float(((p > 0.5) == y).mean())}}))
+        malignant = y == 0  # scikit-learn: 0 = malignant; the run's label 1 = "malignant"
+        print(json.dumps({{"shape": list(p.shape), "accuracy": float(((p > 0.5) == malignant).mean())}}))
     """)
     assert raw["shape"] == [569] and raw["accuracy"] > 0.85  # raw rows, unscaled
 
@@ -194,10 +196,10 @@ def test_a_csv_with_a_categorical_column_and_string_labels(root, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads((out / "best" / "labels.json").read_text()) == {"labels": ["big", "small"]}
     raw = predict_in_subprocess(f"""
-        import json, keras, numpy as np
+        import json, keras, numpy as np, tensorflow as tf
         model = keras.saving.load_model("{out}/best/model.keras")
         x = {{"size": np.array([[20.0], [1.0]], "float32"), "weight": np.array([[50.0], [50.0]], "float32"),
-              "colour": np.array([["red"], ["blue"]])}}
+              "colour": tf.constant([["red"], ["blue"]])}}
         print(json.dumps(model.predict(x, verbose=0)[:, 0].tolist()))
     """)
     assert raw[0] < 0.5 < raw[1]  # "big" is label 0, "small" label 1
@@ -264,35 +266,36 @@ def build(genes, input_shape, num_outputs):
     outputs = keras.layers.Dense(num_outputs, activation="softmax")(x)
     return keras.Model(inputs, outputs)
 
-space = {
-    "layers": {"type": "int", "min": 1, "max": 2},
-    "units": {"type": "choice", "values": [4, 8], "per_layer": True},
-    "width": [1, 2, 3],
-    "learning_rate": [0.01, 0.03],
-}
-x, y = load_iris(return_X_y=True)
-names = np.array(["setosa", "versicolor", "virginica"])[y]
-order = np.random.default_rng(0).permutation(len(x))
-test, rest = order[:30], order[30:]
-options = {}
-if sys.argv[2] == "dask":
-    from dask.distributed import LocalCluster
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
-                           dashboard_address=None, processes=True)
-    options = {"backend": "dask", "address": cluster.scheduler_address}
-outcome = evolve.search_keras(build, space, x[rest], names[rest], test_data=(x[test], names[test]),
-                              epochs=25, workers=2, population=6, generations=2, seed=1,
-                              out=sys.argv[1], **options)
-model = outcome.best_model()
-predicted = model.predict(x[test], verbose=0).argmax(axis=1)
-print(json.dumps({
-    "statuses": [r.status for r in outcome.records],
-    "reasons": [r.reason for r in outcome.records if r.reason],
-    "pids": len({r.pid for r in outcome.records}),
-    "test": outcome.test,
-    "raw_accuracy": float((predicted == y[test]).mean()),
-    "family": open(sys.argv[1] + "/config.toml").read().count('family = "python"'),
-}))
+if __name__ == "__main__":  # dask and loky start processes that import this script
+    space = {
+        "layers": {"type": "int", "min": 1, "max": 2},
+        "units": {"type": "choice", "values": [4, 8], "per_layer": True},
+        "width": [1, 2, 3],
+        "learning_rate": [0.01, 0.03],
+    }
+    x, y = load_iris(return_X_y=True)
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    order = np.random.default_rng(0).permutation(len(x))
+    test, rest = order[:30], order[30:]
+    options = {}
+    if sys.argv[2] == "dask":
+        from dask.distributed import LocalCluster
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
+                               dashboard_address=None, processes=True)
+        options = {"backend": "dask", "address": cluster.scheduler_address}
+    outcome = evolve.search_keras(build, space, x[rest], names[rest], test_data=(x[test], names[test]),
+                                  epochs=25, workers=2, population=6, generations=2, seed=1,
+                                  out=sys.argv[1], **options)
+    model = outcome.best_model()
+    predicted = model.predict(x[test], verbose=0).argmax(axis=1)
+    print(json.dumps({
+        "statuses": [r.status for r in outcome.records],
+        "reasons": [r.reason for r in outcome.records if r.reason],
+        "pids": len({r.pid for r in outcome.records}),
+        "test": outcome.test,
+        "raw_accuracy": float((predicted == y[test]).mean()),
+        "family": open(sys.argv[1] + "/config.toml").read().count('family = "python"'),
+    }))
 '''
 
 

@@ -95,9 +95,11 @@ class RunDir:
             return
         self.workers_log.unlink(missing_ok=True)
         self.config.unlink(missing_ok=True)
+        (self.path / "data.npz").unlink(missing_ok=True)
+        (self.best / "labels.json").unlink(missing_ok=True)
         self.lock_file.unlink(missing_ok=True)
         self.close()
-        for folder in (self.models, self.path):
+        for folder in (self.models, self.best, self.path):
             with contextlib.suppress(OSError):
                 folder.rmdir()
 

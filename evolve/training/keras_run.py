@@ -53,15 +53,19 @@ def describe(cfg: Config, executor: Callable[[], Executor]) -> dict[str, Any]:
     return _in_worker(executor, describe_data, spec)
 
 
+PROBES = 5
+"""Genomes of the space a user's build function is tried on before the run starts."""
+
+
 def probe(
-    keras_problem: KerasProblem, genes: dict[str, Any], executor: Callable[[], Executor]
+    keras_problem: KerasProblem, candidates: list[dict[str, Any]], executor: Callable[[], Executor]
 ) -> list[str]:
-    """Build, compile and evaluate on one batch the network of ``genes`` in a worker: the
-    metric names its training logs. A build that fails here fails for the first genome, so
-    it is refused before anything trains (``DatasetError`` is not raised: ``ProbeError``)."""
+    """Build, compile and evaluate on one batch the network of the first of ``candidates``
+    that builds, in a worker: the metric names its training logs. ``ProbeError`` (one line)
+    when none builds: the function cannot work, so it is refused before anything trains."""
     from evolve.training.report import logged_metrics
 
-    return _in_worker(executor, logged_metrics, keras_problem, genes)
+    return _in_worker(executor, logged_metrics, keras_problem, candidates)
 
 
 class ProbeError(ValueError):

@@ -77,18 +77,27 @@ def final_report(
     return test
 
 
-def logged_metrics(problem: KerasProblem, genes: dict[str, Any]) -> list[str]:
-    """Build the network of ``genes`` and evaluate it on one validation batch: the names of
-    the metrics its training logs (``loss``, ``accuracy``... and their ``val_`` forms)."""
+def logged_metrics(problem: KerasProblem, candidates: list[dict[str, Any]]) -> list[str]:
+    """Build the network of each of ``candidates`` in turn until one builds, and evaluate it on
+    one validation batch: the names of the metrics its training logs (``loss``,
+    ``accuracy``... and their ``val_`` forms). Raises the first genome's error when none
+    builds (a build that fails for some genomes only fails them alone, in the run)."""
     import keras
 
     data = splits(problem.data)
-    keras.utils.set_random_seed(0)
-    try:
-        model, _ = problem.model(data, genes, 0)
-        scores = model.evaluate(
-            **data.eval_inputs("validation"), steps=1, verbose=0, return_dict=True
-        )
-    finally:
-        keras.backend.clear_session()
-    return [*scores, *(f"val_{name}" for name in scores)]
+    first: BaseException | None = None
+    for genes in candidates:
+        keras.utils.set_random_seed(0)
+        try:
+            model, _ = problem.model(data, genes, 0)
+            scores = model.evaluate(
+                **data.eval_inputs("validation"), steps=1, verbose=0, return_dict=True
+            )
+        except Exception as exc:
+            first = first or exc
+            continue
+        finally:
+            keras.backend.clear_session()
+        return [*scores, *(f"val_{name}" for name in scores)]
+    assert first is not None
+    raise first
