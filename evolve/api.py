@@ -107,7 +107,9 @@ def optimize(
     cfg = configuration.from_dict({"run": run, "search": search, "genes": space.to_config()})
     if backend is None and cfg.run.workers <= 1 and executor is None:
         cfg.run.backend = "inline"
-    launch = session.Launch(fitness, space, executor=executor, quiet=not progress, on_record=on_record)
+    launch = session.Launch(
+        fitness, space, executor=executor, quiet=not progress, on_record=on_record
+    )
     return session.start(cfg, Path(out) if out is not None else None, launch)
 
 

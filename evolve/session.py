@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from evolve.app import config as configuration
 from evolve.app.config import KERAS_FITNESS, PYTHON_FITNESS, Config
 from evolve.app.fitness import SessionError, fitness_path, load_fitness, read_config
@@ -195,35 +193,12 @@ class Session:
         return self._space
 
     def _prepare_keras(self) -> None:
-        """The Keras problem: the data described (task, sizes, classes), the family checked
-        against it, the objective resolved and checked, a user's build tried once."""
-        from evolve.app.config import resolve_objective
-        from evolve.training.keras_run import PROBES, ProbeError, describe, probe, problem
-        from genomes.families.training import logged
+        """The Keras problem, and its data described (see ``keras_run.wire``)."""
+        from evolve.training.keras_run import wire
 
-        cfg, run, space = self.cfg, self.rundir, self.space()
-        family = cfg.family(self.launch.build)
-        self.problem = problem(cfg, run, space, self.launch.build)
-        self.data = data = describe(cfg, self.fresh_executor)
-        if family.needs == "image" and data["kind"] != "image":
-            raise SessionError(
-                f"the {family.name} family needs images; {cfg.data.dataset} is a table of "
-                f"{data['feature_shape'][0]} features: use [model] family = \"mlp\""
-            )
-        names: tuple[str, ...] | None = logged(data["task"])
-        if family.name == "user":
-            rng = np.random.default_rng(cfg.run.seed)
-            tries = [dict(space.sample(rng).genes) for _ in range(PROBES)]
-            try:
-                names = tuple(probe(self.problem, tries, self.fresh_executor))
-            except ProbeError as exc:
-                raise SessionError(
-                    f"model.family = {cfg.model.family}: building {PROBES} genomes of the space "
-                    f"failed, the first {tries[0]}: {exc}"
-                ) from None
-        resolve_objective(cfg, data["task"], names)
-        if run is not None and data.get("classes") is not None:
-            run.write_labels(data["classes"])
+        self.problem, self.data = wire(
+            self.cfg, self.rundir, self.space(), self.launch.build, self.fresh_executor
+        )
 
     def fresh_executor(self) -> Executor:
         """The user's executor, or the backend's (a working one again after a worker died)."""

@@ -446,7 +446,7 @@ def test_non_finite_images_are_refused_at_load(tmp_path):
 @pytest.mark.parametrize(
     ("y", "message"),
     [
-        (np.array([0] * 19 + [1]), "class 1 has 1 sample"),
+        (np.array([0] * 19 + [1]), r"class 1 has 1 image\(s\): a stratified test split needs at least 2"),
         (np.repeat(np.arange(10), 2), "cannot hold each of the 10 classes"),
     ],
 )
@@ -849,7 +849,7 @@ def test_empty_data_and_fractional_filters_are_refused(tmp_path):
     ("arrays", "message"),
     [
         ({"x_train": np.ones((20, 4, 4)), "y_train": np.r_[[np.nan], np.repeat([0.0, 1.0], 9),
-                                                          [1.0]]}, "1 NaN or infinite labels"),
+                                                          [1.0]]}, "y_train holds 1 NaN or infinite values"),
         ({"x_train": np.ones((20, 4, 4)) * 1j, "y_train": np.repeat([0, 1], 10)},
          "must hold real numbers"),
         ({"x_train": np.ones((20, 4, 4)), "y_train": np.repeat([0, 1], 10),

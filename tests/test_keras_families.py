@@ -64,11 +64,11 @@ def bad_csv(tmp_path, kind):
         ("objective_never_logged", "search.objective = 'val_auc' is never logged by training a multiclass model"),
         ("build_not_importable", "model.family = 'nowhere_module:build': cannot import nowhere_module"),
         ("build_wrong_signature", "the build function mybuild:two must be build(genes, input_shape, num_outputs); it takes (genes, shape)"),
-        ("csv_missing", "missing"),
+        ("csv_missing", "has missing values (NaN or empty) in 1 column(s): a (1)"),
         ("csv_text", "column 'colour' is text with"),
-        ("csv_target", "target"),
-        ("folder_empty", "no images"),
-        ("folder_one_class", "class"),
+        ("csv_target", "target column 'outcome' is not in"),
+        ("folder_empty", "holds no images (jpg, jpeg, png, bmp, gif) in class sub-folders"),
+        ("folder_one_class", "holds images of a single class ('a')"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2_before_anything_trains(root, tmp_path, case, message):

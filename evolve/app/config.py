@@ -61,7 +61,7 @@ def choices() -> dict[str, tuple[str, ...]]:
     return {
         "run.backend": tuple(BACKENDS),
         "search.strategy": tuple(strategies()),
-        "search.direction": (*DIRECTIONS, ""),
+        "search.direction": DIRECTIONS,
         "training.optimizer": OPTIMIZERS,
         "data.task": TASKS,
         "data.color_mode": ("rgb", "grayscale"),
@@ -111,7 +111,7 @@ def _check(cfg: Config) -> None:
     for key, options in choices().items():
         section, name = key.split(".")
         value = getattr(getattr(cfg, section), name)
-        if value not in options:
+        if value not in options and not (key == "search.direction" and value == ""):
             raise ConfigError(
                 f"{key} = {value!r} is not one of: {', '.join(options)}"
                 + suggest(str(value), options, listed=True)

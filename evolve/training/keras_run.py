@@ -11,12 +11,52 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
 
-from evolve.app.config import Config
+import numpy as np
+
+from evolve.app.config import Config, resolve_objective
+from evolve.app.fitness import SessionError
 from evolve.data import KERAS_DATASETS, DatasetError, prepare
 from evolve.rundir.store import RunDir
 from evolve.training.problem import KerasProblem
-from genomes.families.training import TRAINING
+from genomes.families.training import TRAINING, logged
 from genomes.space import SearchSpace
+
+
+def wire(
+    cfg: Config,
+    run: RunDir | None,
+    space: SearchSpace,
+    build: Callable[..., Any] | None,
+    executor: Callable[[], Executor],
+) -> tuple[KerasProblem, dict[str, Any]]:
+    """The Keras problem of a session and its data described (task, sizes, classes); the
+    family checked against the data, the objective resolved and checked against what training
+    logs, a user's build function tried in a worker, the label map written to ``best/``.
+    Raises ``SessionError``, ``ConfigError`` or ``DatasetError`` (one line) before anything
+    trains."""
+    family = cfg.family(build)
+    keras_problem = problem(cfg, run, space, build)
+    data = describe(cfg, executor)
+    if family.needs == "image" and data["kind"] != "image":
+        raise SessionError(
+            f"the {family.name} family needs images; {cfg.data.dataset} is a table of "
+            f"{data['feature_shape'][0]} features: use [model] family = \"mlp\""
+        )
+    names: tuple[str, ...] | None = logged(data["task"])
+    if family.name == "user":
+        rng = np.random.default_rng(cfg.run.seed)
+        tries = [dict(space.sample(rng).genes) for _ in range(PROBES)]
+        try:
+            names = tuple(probe(keras_problem, tries, executor))
+        except ProbeError as exc:
+            raise SessionError(
+                f"model.family = {cfg.model.family}: building {PROBES} genomes of the space "
+                f"failed, the first {tries[0]}: {exc}"
+            ) from None
+    resolve_objective(cfg, data["task"], names)
+    if run is not None and data.get("classes") is not None:
+        run.write_labels(data["classes"])
+    return keras_problem, data
 
 
 def problem(

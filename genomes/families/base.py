@@ -31,6 +31,8 @@ class Param:
     choices: tuple[str, ...] = ()
     per_layer: bool = False
     """May be declared ``per_layer = true`` (one allele per layer)."""
+    why: str = ""
+    """Why the rule holds, added to the error (``a learning rate of 0 never learns``)."""
 
     def problem(self, value: Any) -> str:
         """Why ``value`` is not allowed, in words; empty when it is."""
@@ -41,14 +43,14 @@ class Param:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(
             value
         ):
-            return RULES[self.rule]
+            return RULES[self.rule] + (f": {self.why}" if self.why else "")
         ok = {
             "count": value >= 1 and float(value).is_integer(),
             "share": 0 <= value < 1,
             "positive": value > 0,
             "nonnegative": value >= 0,
         }[self.rule]
-        return "" if ok else RULES[self.rule]
+        return "" if ok else RULES[self.rule] + (f": {self.why}" if self.why else "")
 
 
 RULES = {

@@ -16,7 +16,7 @@ OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw", "nadam", "adagrad", "adamax", "
 
 TRAINING: dict[str, Param] = {
     "optimizer": Param("adam", "choice", OPTIMIZERS),
-    "learning_rate": Param(1e-3, "positive"),
+    "learning_rate": Param(1e-3, "positive", why="a learning rate of 0 never learns"),
     "batch_size": Param(32, "count"),
     "weight_decay": Param(0.0, "nonnegative"),
 }
