@@ -74,7 +74,7 @@ def start(cfg: Config, out: Path | None, launch: Launch, unique: bool = False) -
     launch.run_dir = run.path
     try:
         if launch.data_arrays is not None:
-            cfg.data.dataset = str(run.write_data(launch.data_arrays).resolve())
+            cfg.data.dataset = run.write_data(launch.data_arrays).name
         session.prepare()
         run.write_config(cfg.to_toml())
     except BaseException:
@@ -97,9 +97,6 @@ def resume(
     if generations < 0:
         raise SessionError("--generations must be 0 or more")
     cfg = read_config(run)
-    moved = run.path / Path(cfg.data.dataset).name
-    if cfg.run.keras and not Path(cfg.data.dataset).exists() and moved.is_file():
-        cfg.data.dataset = str(moved.resolve())  # the run's own data.npz, in a moved run
     if overrides:
         data = cfg.to_dict()
         data["run"].update(overrides)

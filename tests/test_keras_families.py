@@ -344,3 +344,31 @@ def test_a_build_that_returns_no_model_is_refused_before_anything_trains(tmp_pat
     with pytest.raises(evolve.ConfigError, match=r"must be build\(genes, input_shape, num_outputs\)"):
         evolve.search_keras(lambda genes: None, {"a": [1]}, x, y, out=tmp_path / "s")
     assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.slow
+def test_a_search_keras_run_moved_elsewhere_resumes_with_its_own_data(tmp_path):
+    import shutil
+
+    from sklearn.datasets import load_iris
+
+    import evolve
+
+    def tiny_build(genes, input_shape, num_outputs):  # defined here: not importable
+        import keras
+
+        inputs = keras.Input(shape=input_shape)
+        hidden = keras.layers.Dense(genes["units"], activation="relu")(inputs)
+        return keras.Model(inputs, keras.layers.Dense(num_outputs, activation="softmax")(hidden))
+
+    x, y = load_iris(return_X_y=True)
+    first = evolve.search_keras(tiny_build, {"units": [4, 8, 16]}, x, y, epochs=3,
+                                population=2, generations=1, out=tmp_path / "a")  # fmt: skip
+    assert first.trained == 2 and (tmp_path / "a" / "data.npz").is_file()
+    assert 'dataset = "data.npz"' in (tmp_path / "a" / "config.toml").read_text()
+    shutil.move(tmp_path / "a", tmp_path / "b")
+    with pytest.raises(evolve.ConfigError, match="pass it again from Python"):
+        evolve.resume(tmp_path / "b", generations=1)
+    more = evolve.resume(tmp_path / "b", build=tiny_build, generations=1)
+    assert len(more.records) > 2 and all(r.status in ("ok", "cached") for r in more.records)
+    assert more.best_model().input_shape == (None, 4)

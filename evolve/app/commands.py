@@ -67,7 +67,7 @@ def inspect_command(args: argparse.Namespace) -> int:
             raise RunDirError(f"{model} does not exist: nothing to evaluate")
         from evolve.training.report import test_metrics
 
-        spec = cfg.data_spec()
+        spec = cfg.data_spec(run.path)
         with _quiet_backend():
             report["test"] = test_metrics(spec, str(model))
     if model.exists() and not args.no_summary:

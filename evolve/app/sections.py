@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import tomli_w
@@ -172,11 +173,16 @@ class Config:
             raise ConfigError(str(exc)) from None
         return space
 
-    def data_spec(self) -> DataSpec:
-        """The ``[data]`` table as the small, picklable spec that workers receive."""
+    def data_spec(self, run_dir: Path | None = None) -> DataSpec:
+        """The ``[data]`` table as the small, picklable spec that workers receive. A dataset
+        named by a bare file name that the run directory holds (``data.npz``, the arrays given
+        to ``search_keras``) is that file, wherever the run directory has been moved."""
         d = self.data
+        dataset = d.dataset
+        if run_dir is not None and Path(dataset).name == dataset and (run_dir / dataset).is_file():
+            dataset = str((run_dir / dataset).resolve())
         return DataSpec(
-            d.dataset, d.validation_split, d.test_split, d.split_seed, target=d.target,
+            dataset, d.validation_split, d.test_split, d.split_seed, target=d.target,
             task=d.task, image_size=(int(d.image_size[0]), int(d.image_size[1])),
             color_mode=d.color_mode,
         )  # fmt: skip

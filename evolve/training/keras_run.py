@@ -15,7 +15,7 @@ import numpy as np
 
 from evolve.app.config import Config, resolve_objective
 from evolve.app.fitness import SessionError
-from evolve.data import KERAS_DATASETS, DatasetError, prepare
+from evolve.data import KERAS_DATASETS, DatasetError, DataSpec, prepare
 from evolve.rundir.store import RunDir
 from evolve.training.problem import KerasProblem
 from genomes.families.training import TRAINING, logged
@@ -36,7 +36,7 @@ def wire(
     trains."""
     family = cfg.family(build)
     keras_problem = problem(cfg, run, space, build)
-    data = describe(cfg, executor)
+    data = describe(keras_problem.data, executor)
     if family.needs == "image" and data["kind"] != "image":
         raise SessionError(
             f"the {family.name} family needs images; {cfg.data.dataset} is a table of "
@@ -66,7 +66,7 @@ def problem(
     t = cfg.training
     settings = {k: getattr(t, k) for k in TRAINING}
     return KerasProblem(
-        cfg.data_spec(),
+        cfg.data_spec(run.path if run is not None else None),
         epochs=t.epochs,
         patience=t.patience,
         training=tuple(settings.items()),
@@ -78,7 +78,7 @@ def problem(
     )
 
 
-def describe(cfg: Config, executor: Callable[[], Executor]) -> dict[str, Any]:
+def describe(spec: DataSpec, executor: Callable[[], Executor]) -> dict[str, Any]:
     """Sizes, task and classes of the prepared splits; raises ``DatasetError`` (one line) for
     unusable data.
 
@@ -87,7 +87,6 @@ def describe(cfg: Config, executor: Callable[[], Executor]) -> dict[str, Any]:
     """
     from evolve.training.report import describe_data
 
-    spec = cfg.data_spec()
     if spec.name not in KERAS_DATASETS:
         return prepare(spec).describe()
     return _in_worker(executor, describe_data, spec)
