@@ -257,6 +257,10 @@ class Session:
             console.close()
             if run is not None:
                 run.close()
+            if self.launch.executor is None:
+                release = getattr(backend(cfg.run.backend), "release", None)
+                if release is not None:
+                    release()
         outcome.run_dir = run.path if run is not None else None
         return outcome
 

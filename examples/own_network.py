@@ -87,8 +87,8 @@ def main() -> int:
             cluster.close()
     best = outcome.best
     print(f"best genome {best.id}: {best.genes}")
-    test = outcome.test.get("test_accuracy", float("nan"))
-    print(f"validation accuracy {best.fitness:.4f}, test accuracy {test:.4f}")
+    accuracy = outcome.test.get("test_accuracy", float("nan"))
+    print(f"validation accuracy {best.fitness:.4f}, test accuracy {accuracy:.4f}")
     model = outcome.best_model()
     labels = (outcome.run_dir / "best" / "labels.json").read_text()
     print(f"run directory {outcome.run_dir}; label map {labels[:60]}...")

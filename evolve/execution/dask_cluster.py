@@ -13,13 +13,27 @@ from typing import Any
 
 HARD_TIMEOUT = False
 
+_CLIENTS: dict[str, Any] = {}
+"""One client per scheduler address for a session (closed by ``release``), rather than one per
+executor: a client left open keeps reconnecting, and logging errors, once its cluster is gone."""
+
 
 def _client(address: str) -> Any:
     from distributed import Client
 
     if not address:
         raise ValueError("the dask backend needs a scheduler address (--scheduler HOST:PORT)")
-    return Client(address)
+    client = _CLIENTS.get(address)
+    if client is None or client.status in ("closing", "closed"):
+        client = _CLIENTS[address] = Client(address)
+    return client
+
+
+def release() -> None:
+    """Close the clients this process opened (the end of a session); the cluster runs on."""
+    while _CLIENTS:
+        _, client = _CLIENTS.popitem()
+        client.close()
 
 
 def make(workers: int, address: str, settings: Any) -> Executor:
