@@ -105,7 +105,9 @@ def search_keras(
         elif key in known and key != "options":
             search[key] = value
         else:
-            names = [*sorted(known - {"options"}), *RUN_KEYS]
+            code = search_keras.__code__
+            own = list(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])
+            names = [*own, *sorted(known - {"options"}), *RUN_KEYS]
             raise ConfigError(
                 f"search_keras() got an unknown setting '{key}'" + suggest(key, names)
             )
@@ -137,6 +139,8 @@ def _arrays(x: Any, y: Any, validation: Any, test: Any) -> dict[str, np.ndarray]
 
 def _pair(given: Any, label: str) -> tuple[np.ndarray, np.ndarray]:
     """Arrays from ``(x, y)`` or from a dataset of ``(x, y)`` batches."""
+    if isinstance(given, (tuple, list)) and len(given) != 2 and label != "x":
+        raise ConfigError(f"{label} must be (x, y), got a {type(given).__name__} of {len(given)}")
     if isinstance(given, tuple) and len(given) == 2 and given[1] is not None:
         return np.asarray(given[0]), np.asarray(given[1])
     source = given[0] if isinstance(given, tuple) else given

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from evolve.app import config as configuration
-from evolve.app.config import KERAS_FITNESS, PYTHON_FITNESS, Config
+from evolve.app.config import KERAS_FITNESS, PYTHON_BUILD, PYTHON_FITNESS, Config
 from evolve.app.fitness import SessionError, fitness_path, load_fitness, read_config
 from evolve.app.monitor import Monitor
 from evolve.app.progress import Console
@@ -34,6 +34,7 @@ from evolve.rundir.keeper import ModelKeeper
 from evolve.rundir.mending import set_aside, supersede
 from evolve.rundir.store import RunDir
 from evolve.search.registry import make_strategy
+from genomes.families import FAMILIES
 from genomes.space import SearchSpace
 
 
@@ -70,6 +71,8 @@ def start(cfg: Config, out: Path | None, launch: Launch, unique: bool = False) -
     if run is None:
         session.prepare()
         return session.run()
+    if cfg.run.keras:
+        cfg.data.dataset = absolute_dataset(cfg.data.dataset)
     run.create(unique)
     launch.run_dir = run.path
     try:
@@ -108,6 +111,11 @@ def resume(
         raise SessionError(
             f"{run.path} evaluates {cfg.run.fitness}, not {given}: one run, one fitness"
         )
+    built = fitness_path(launch.build) if launch.build is not None else None
+    if built not in (None, PYTHON_BUILD) and cfg.model.family not in (built, PYTHON_BUILD):
+        raise SessionError(
+            f"{run.path} builds {cfg.model.family}, not {built}: one run, one build function"
+        )
     if run.config.exists():  # a models/ folder removed by hand is made again
         run.models.mkdir(parents=True, exist_ok=True)
     run.lock()
@@ -126,6 +134,17 @@ def resume(
     return session.run(resuming=True, more=generations)
 
 
+def absolute_dataset(dataset: str) -> str:
+    """A dataset path that exists relative to this folder, made absolute so the run resumes
+    and is inspected from anywhere; a name (digits, breast_cancer...) as it is."""
+    from evolve.data import KERAS_DATASETS, SKLEARN_DATASETS
+
+    if dataset in ("digits", *KERAS_DATASETS, *SKLEARN_DATASETS):
+        return dataset
+    path = Path(dataset).expanduser()
+    return str(path.resolve()) if not path.is_absolute() and path.exists() else dataset
+
+
 RETRIED = ("died", "timeout")
 """What ``resume --retry-failed`` trains again: deaths and timeouts, which the environment may
 have caused (a killed worker, a missing GPU, a busy machine); not failures, which repeat."""
@@ -138,7 +157,7 @@ class Session:
         self.cfg, self.rundir, self.launch = cfg, run, launch
         if launch.fitness is not None and cfg.run.fitness == KERAS_FITNESS:
             cfg.run.fitness = fitness_path(launch.fitness)
-        if launch.build is not None:
+        if launch.build is not None and cfg.model.family in FAMILIES:  # a new run
             cfg.model.family = fitness_path(launch.build)
         self.data: dict[str, Any] | None = None
         self.problem: Any = None

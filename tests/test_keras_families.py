@@ -69,10 +69,19 @@ def bad_csv(tmp_path, kind):
         ("csv_target", "target column 'outcome' is not in"),
         ("folder_empty", "holds no images (jpg, jpeg, png, bmp, gif) in class sub-folders"),
         ("folder_one_class", "holds images of a single class ('a')"),
+        ("folder_corrupt", "1 image(s) cannot be read: "),
+        ("build_wrong_outputs", "has 13 outputs; a binary task here needs 1 (num_outputs)"),
+        ("target_not_table", "data.target = 'label' applies to CSV and Parquet files; breast_cancer is not one"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2_before_anything_trains(root, tmp_path, case, message):
-    (tmp_path / "mybuild.py").write_text("def two(genes, shape):\n    return None\n")
+    (tmp_path / "mybuild.py").write_text(
+        "import keras\n"
+        "def two(genes, shape):\n    return None\n"
+        "def thirteen(genes, shape, outputs):\n"
+        "    inputs = keras.Input(shape)\n"
+        "    return keras.Model(inputs, keras.layers.Dense(13, activation='softmax')(inputs))\n"
+    )
     data, model, extra, genes = "breast_cancer", "mlp", "", 'layers = [1, 2]\nunits = [8]'
     if case == "per_layer_without_layers":
         genes = 'units = { type = "choice", values = [8], per_layer = true }'
@@ -92,10 +101,23 @@ def test_bad_input_is_one_line_and_exit_2_before_anything_trains(root, tmp_path,
         data = str(bad_csv(tmp_path, case[4:]))
         if case == "csv_target":
             data = str(bad_csv(tmp_path, "good"))
-            extra_data = 'target = "outcome"'
     elif case == "folder_empty":
         (tmp_path / "images" / "a").mkdir(parents=True)
         data = str(tmp_path / "images")
+    elif case == "build_wrong_outputs":
+        model = "mybuild:thirteen"
+    elif case == "target_not_table":
+        pass
+    elif case == "folder_corrupt":
+        from PIL import Image
+
+        for name in ("a", "b"):
+            (tmp_path / "images" / name).mkdir(parents=True)
+            for i in range(6):
+                Image.new("L", (6, 6), i * 20).save(tmp_path / "images" / name / f"{i}.png")
+        good = (tmp_path / "images" / "a" / "0.png").read_bytes()
+        (tmp_path / "images" / "b" / "broken.png").write_bytes(good[:20] + b"garbage" * 20)
+        data, model, genes = str(tmp_path / "images"), "cnn", "layers = [1]"
     elif case == "folder_one_class":
         from PIL import Image
 
@@ -103,7 +125,7 @@ def test_bad_input_is_one_line_and_exit_2_before_anything_trains(root, tmp_path,
         for i in range(10):
             Image.new("L", (6, 6), i * 20).save(tmp_path / "images" / "a" / f"{i}.png")
         data, model, genes = str(tmp_path / "images"), "cnn", "layers = [1]"
-    target = extra_data if case == "csv_target" else ""
+    target = {"csv_target": 'target = "outcome"', "target_not_table": 'target = "label"'}.get(case, "")
     config = write_config(tmp_path / "c.toml", f"""
         [model]
         family = "{model}"
@@ -177,23 +199,25 @@ def test_a_csv_with_a_categorical_column_and_string_labels(root, tmp_path):
         kind = "big" if size + (colour == "red") * 3 > 11 else "small"
         rows.append(f"{size:.3f},{rng.normal(50, 10):.2f},{colour},{kind}")
     (tmp_path / "things.csv").write_text("\n".join(rows) + "\n")
-    config = write_config(tmp_path / "c.toml", f"""
+    config = write_config(tmp_path / "c.toml", """
         [model]
         family = "mlp"
         [data]
-        dataset = "{tmp_path / 'things.csv'}"
+        dataset = "things.csv"
         target = "kind"
         [training]
         epochs = 15
         [genes]
         layers = [1, 2]
-        units = {{ type = "choice", values = [16, 32], per_layer = true }}
+        units = { type = "choice", values = [16, 32], per_layer = true }
         learning_rate = [0.01]
     """)
     out = tmp_path / "csv"
     result = cli(root, "run", "--config", config, "--out", str(out), "--workers", "1",
-                 "--backend", "inline", *SMALL)  # fmt: skip
+                 "--backend", "inline", *SMALL, cwd=tmp_path)  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
+    # a path relative to where the run started is kept absolute: it resumes from anywhere
+    assert f'dataset = "{tmp_path / "things.csv"}"' in (out / "config.toml").read_text()
     assert json.loads((out / "best" / "labels.json").read_text()) == {"labels": ["big", "small"]}
     raw = predict_in_subprocess(f"""
         import json, keras, numpy as np, tensorflow as tf
@@ -370,5 +394,16 @@ def test_a_search_keras_run_moved_elsewhere_resumes_with_its_own_data(tmp_path):
     with pytest.raises(evolve.ConfigError, match="pass it again from Python"):
         evolve.resume(tmp_path / "b", generations=1)
     more = evolve.resume(tmp_path / "b", build=tiny_build, generations=1)
-    assert len(more.records) > 2 and all(r.status in ("ok", "cached") for r in more.records)
+    assert len(more.records) > 2
+    again = evolve.resume(tmp_path / "b", build=importable_build, generations=1)  # same network
+    assert again.best is not None and len(again.records) >= len(more.records) and all(r.status in ("ok", "cached") for r in more.records)
     assert more.best_model().input_shape == (None, 4)
+
+
+def importable_build(genes, input_shape, num_outputs):
+    """The moved run's network, importable from this module (a user moving it to a module)."""
+    import keras
+
+    inputs = keras.Input(shape=input_shape)
+    hidden = keras.layers.Dense(genes["units"], activation="relu")(inputs)
+    return keras.Model(inputs, keras.layers.Dense(num_outputs, activation="softmax")(hidden))

@@ -223,6 +223,8 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Config:
         data.setdefault(section, {})[name] = value
     cfg = from_dict(data)
     if not cfg.genes:
+        if cfg.run.keras and cfg.model.family != PYTHON_BUILD:
+            cfg.family()  # a family that cannot be used says so first
         raise ConfigError(f"{path} declares no genes: add a [genes] table")
     if cfg.model.family == PYTHON_BUILD:  # readable; resuming asks for the function
         try:

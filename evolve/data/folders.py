@@ -80,7 +80,28 @@ def list_images(root: Path) -> tuple[list[str], list[str]]:
             f"{root} holds images of a single class ('{names[0]}'); at least two class "
             "sub-folders with images are needed"
         )
+    _check_readable(files)
     return files, labels
+
+
+def _check_readable(files: list[str]) -> None:
+    """``DatasetError`` naming the images Pillow cannot open or verify (a truncated or
+    corrupt file would otherwise fail every genome at its first epoch). Reads each file once,
+    without decoding its pixels; nothing is kept in memory."""
+    from PIL import Image
+
+    bad: list[str] = []
+    for path in files:
+        try:
+            with Image.open(path) as image:
+                image.verify()
+        except Exception as exc:
+            bad.append(f"{path} ({type(exc).__name__}: {' '.join(str(exc).split())[:80]})")
+    if bad:
+        more = f" and {len(bad) - 1} more" if len(bad) > 1 else ""
+        raise DatasetError(
+            f"{len(bad)} image(s) cannot be read: {bad[0]}{more}; remove or replace them"
+        )
 
 
 def prepare_folder(root: Path, spec: DataSpec) -> FolderSplits:
@@ -147,5 +168,7 @@ def image_stream(
     ds = tf.data.Dataset.from_tensor_slices((list(files), np.asarray(labels)))
     if seed is not None:
         ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+    # a file Pillow could verify but TensorFlow cannot decode is skipped (with a warning in
+    # the worker's log) rather than failing the genome
+    ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE).ignore_errors(log_warning=True)
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)

@@ -16,6 +16,7 @@ import numpy as np
 from evolve.app.config import Config, resolve_objective
 from evolve.app.fitness import SessionError
 from evolve.data import KERAS_DATASETS, DatasetError, DataSpec, prepare
+from evolve.execution.trial import one_line
 from evolve.rundir.store import RunDir
 from evolve.training.problem import KerasProblem
 from genomes.families.training import TRAINING, logged
@@ -36,6 +37,7 @@ def wire(
     trains."""
     family = cfg.family(build)
     keras_problem = problem(cfg, run, space, build)
+    _check_applicable(cfg, keras_problem.data)
     data = describe(keras_problem.data, executor)
     if family.needs == "image" and data["kind"] != "image":
         raise SessionError(
@@ -57,6 +59,27 @@ def wire(
     if run is not None and data.get("classes") is not None:
         run.write_labels(data["classes"])
     return keras_problem, data
+
+
+def _check_applicable(cfg: Config, spec: DataSpec) -> None:
+    """``ConfigError`` for a ``[data]`` setting that the dataset would silently ignore."""
+    from pathlib import Path
+
+    from evolve.app.config import ConfigError
+    from evolve.app.sections import DataSection
+
+    table = Path(spec.name).suffix.lower() in (".csv", ".parquet")
+    folder = Path(spec.name).is_dir()
+    d, default = cfg.data, DataSection()
+    if d.target and not table:
+        raise ConfigError(
+            f"data.target = {d.target!r} applies to CSV and Parquet files; {d.dataset} is not one"
+        )
+    for key in ("image_size", "color_mode"):
+        if getattr(d, key) != getattr(default, key) and not folder:
+            raise ConfigError(
+                f"data.{key} applies to a folder of images; {d.dataset} is not one"
+            )
 
 
 def problem(
@@ -117,8 +140,7 @@ def _in_worker(executor: Callable[[], Executor], fn: Callable[..., Any], *args: 
     except DatasetError as exc:
         raise DatasetError(str(exc)) from None
     except Exception as exc:
-        text = str(exc).strip().splitlines()
-        reason = text[0] if text else type(exc).__name__
+        reason = one_line(exc)
         if fn.__name__ == "logged_metrics":
             raise ProbeError(reason) from None
         raise DatasetError(f"cannot load the dataset: {reason}") from None

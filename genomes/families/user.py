@@ -11,11 +11,12 @@ the same module) merges equivalent genomes. This is KerasTuner's "hypermodel" co
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,24 @@ class BuildError(ValueError):
     """A user's build function cannot be used; the message is one line."""
 
 
+@contextlib.contextmanager
+def quiet_native_stderr() -> Iterator[None]:
+    """Silence what native code writes to file descriptor 2 (TensorFlow's start-up lines when
+    a user's module imports Keras in the parent); Python's own errors are exceptions."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            try:
+                yield
+            finally:
+                sys.stderr.flush()
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
+
+
 def import_function(path: str, what: str = "model.family") -> Callable[..., Any]:
     """Import ``package.module:function``; ``BuildError`` (one line) when it cannot be."""
     module, sep, name = path.partition(":")
@@ -38,7 +57,8 @@ def import_function(path: str, what: str = "model.family") -> Callable[..., Any]
     if os.getcwd() not in sys.path:  # as `python -m` would: the folder you run from
         sys.path.insert(0, os.getcwd())
     try:
-        found: Any = importlib.import_module(module)
+        with quiet_native_stderr():
+            found: Any = importlib.import_module(module)
     except Exception as exc:
         raise BuildError(
             f"{what} = {path!r}: cannot import {module} ({type(exc).__name__}: {exc}); run from "
@@ -65,8 +85,8 @@ def check_signature(function: Callable[..., Any], label: str) -> bool:
     varargs = any(p.kind == p.VAR_POSITIONAL for p in values)
     required = [p for p in positional if p.default is p.empty]
     if (len(positional) < 3 and not varargs) or len(required) > 3:
-        shown = ", ".join(params)
-        raise BuildError(f"the build function {label} must be {SIGNATURE}; it takes ({shown})")
+        shown = str(inspect.signature(function))
+        raise BuildError(f"the build function {label} must be {SIGNATURE}; it takes {shown}")
     return "seed" in params or any(p.kind == p.VAR_KEYWORD for p in values)
 
 
@@ -113,6 +133,12 @@ class UserFamily:
             raise BuildError(
                 f"the build function {self.label} returned {type(model).__name__}, not a "
                 "keras.Model"
+            )
+        shape = getattr(model, "output_shape", None)
+        if isinstance(shape, tuple) and shape and shape[-1] != outputs.units:
+            raise BuildError(
+                f"the model of {self.label} has {shape[-1]} outputs; a {outputs.task} task "
+                f"here needs {outputs.units} (num_outputs)"
             )
         if inputs.make is None:
             return model
