@@ -407,3 +407,32 @@ def importable_build(genes, input_shape, num_outputs):
     inputs = keras.Input(shape=input_shape)
     hidden = keras.layers.Dense(genes["units"], activation="relu")(inputs)
     return keras.Model(inputs, keras.layers.Dense(num_outputs, activation="softmax")(hidden))
+
+
+@pytest.mark.slow
+def test_search_keras_reads_a_tf_data_dataset_and_a_py_dataset_once():
+    import keras
+    import tensorflow as tf
+
+    from evolve.keras_search import _arrays
+
+    x = np.arange(40, dtype="float32").reshape(20, 2)
+    y = np.arange(20) % 3
+
+    class Batches(keras.utils.PyDataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return x[i * 5 : (i + 1) * 5], y[i * 5 : (i + 1) * 5]
+
+    stream = tf.data.Dataset.from_tensor_slices((x, y)).batch(6)
+    arrays = _arrays(stream, None, Batches(), (x[:4], y[:4]))
+    assert np.array_equal(arrays["x_train"], x) and np.array_equal(arrays["y_train"], y)
+    assert np.array_equal(arrays["x_val"], x) and np.array_equal(arrays["y_test"], y[:4])
+    from evolve import ConfigError
+
+    with pytest.raises(ConfigError, match=r"validation_data must be \(x, y\), got a tuple of 1"):
+        _arrays(x, y, (x,), None)
+    with pytest.raises(ConfigError, match=r"test_data must be \(x, y\) arrays, a tf\.data\.Dataset"):
+        _arrays(x, y, None, "nothing")
