@@ -145,4 +145,9 @@ def export_command(args: argparse.Namespace) -> int:
         with _quiet_backend():
             run.export_saved_model(target)
     print(f"exported {model} -> {target} ({args.format})")
+    if (run.best / "labels.json").exists():
+        labels = target / "labels.json" if target.is_dir() else target.with_name(
+            f"{target.stem}.labels.json"
+        )
+        print(f"  its outputs' labels (index -> label): {labels}")
     return 0

@@ -307,6 +307,9 @@ class RunDir:
 
         model = keras.saving.load_model(self.best / "model.keras", safe_mode=True)
         model.export(str(target), format="tf_saved_model", verbose=False)
+        labels = self.best / "labels.json"
+        if labels.exists():
+            copy_atomic(labels, target / "labels.json")
 
 
 def _best_view(record: Record) -> dict[str, Any]:
