@@ -37,6 +37,9 @@ def search_keras(
     test_data: Any = None,
     validation_split: float = 0.2,
     dataset: str | None = None,
+    target_column: str = "",
+    image_size: tuple[int, int] | None = None,
+    color_mode: str | None = None,
     task: str = "auto",
     epochs: int = 10,
     patience: int = 3,
@@ -66,7 +69,9 @@ def search_keras(
     into memory. ``validation_data`` is ``(x_val, y_val)`` or such a dataset; without it,
     ``validation_split`` of ``x`` is held out (stratified). ``test_data`` is scored once by the
     best model at the end (never by the search). Instead of arrays, ``dataset`` names any data
-    source of the config (``breast_cancer``, a .csv, a folder of images...).
+    source of the config (``breast_cancer``, a .csv, a folder of images...), with
+    ``target_column`` (a table's ``[data] target``; ``target`` is the search's fitness to
+    stop at), ``image_size`` and ``color_mode`` (a folder's).
 
     ``build`` may return a compiled model; an uncompiled one is compiled with the task's loss
     and metrics and the training genes (``optimizer``, ``learning_rate``, ``batch_size``,
@@ -94,6 +99,10 @@ def search_keras(
                             "validation_split": validation_split}  # fmt: skip
     if arrays is not None and "x_test" not in arrays:
         data["test_split"] = 0.0
+    for key, value in (("target", target_column), ("image_size", image_size),
+                       ("color_mode", color_mode)):  # fmt: skip
+        if value:
+            data[key] = list(value) if key == "image_size" else value
     training = {"epochs": epochs, "patience": patience, "batch_size": batch_size,
                 "optimizer": optimizer, "learning_rate": learning_rate}  # fmt: skip
     search: dict[str, Any] = {"strategy": strategy, "objective": objective,
@@ -141,9 +150,11 @@ def _pair(given: Any, label: str) -> tuple[np.ndarray, np.ndarray]:
     """Arrays from ``(x, y)`` or from a dataset of ``(x, y)`` batches."""
     if isinstance(given, (tuple, list)) and len(given) != 2 and label != "x":
         raise ConfigError(f"{label} must be (x, y), got a {type(given).__name__} of {len(given)}")
-    if isinstance(given, tuple) and len(given) == 2 and given[1] is not None:
+    if isinstance(given, (tuple, list)) and len(given) == 2 and given[1] is not None:
         return np.asarray(given[0]), np.asarray(given[1])
     source = given[0] if isinstance(given, tuple) else given
+    if label == "x" and isinstance(source, np.ndarray):
+        raise ConfigError("y is missing: give the labels or targets of x as y")
     if hasattr(source, "__getitem__") and hasattr(source, "__len__") and hasattr(
         source, "on_epoch_end"
     ):  # keras.utils.PyDataset

@@ -369,6 +369,18 @@ def test_a_build_that_returns_no_model_is_refused_before_anything_trains(tmp_pat
         evolve.search_keras(lambda genes: None, {"a": [1]}, x, y, out=tmp_path / "s")
     assert not (tmp_path / "s").exists()
 
+    def unbuilt(genes, input_shape, num_outputs):  # a Sequential without an Input
+        import keras
+
+        return keras.Sequential([keras.layers.Dense(num_outputs + 3, activation="softmax")])
+
+    three = np.arange(40) % 3
+    with pytest.raises(SessionError, match="has 6 outputs; a multiclass task here needs 3"):
+        evolve.search_keras(unbuilt, {"a": [1, 2]}, x, three, out=tmp_path / "t", epochs=1)
+    assert not (tmp_path / "t").exists()
+    with pytest.raises(evolve.ConfigError, match="y is missing"):
+        evolve.search_keras(unbuilt, {"a": [1]}, x, None, out=tmp_path / "u")
+
 
 @pytest.mark.slow
 def test_a_search_keras_run_moved_elsewhere_resumes_with_its_own_data(tmp_path):
@@ -436,3 +448,37 @@ def test_search_keras_reads_a_tf_data_dataset_and_a_py_dataset_once():
         _arrays(x, y, (x,), None)
     with pytest.raises(ConfigError, match=r"test_data must be \(x, y\) arrays, a tf\.data\.Dataset"):
         _arrays(x, y, None, "nothing")
+
+
+@pytest.mark.slow
+def test_a_run_of_a_build_module_is_inspected_and_exported_without_the_module(root, tmp_path):
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "tabnet.py").write_text(textwrap.dedent("""
+        import keras
+
+        def build(genes, input_shape, num_outputs):
+            inputs = keras.Input(shape=input_shape)
+            hidden = keras.layers.Dense(genes["units"], activation="relu")(inputs)
+            return keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(hidden))
+    """))
+    config = write_config(tmp_path / "work" / "c.toml", """
+        [model]
+        family = "tabnet:build"
+        [data]
+        dataset = "breast_cancer"
+        [training]
+        epochs = 2
+        [genes]
+        units = [4, 8]
+    """)
+    out = tmp_path / "run"
+    result = cli(root, "run", "--config", config, "--out", str(out), "--workers", "1",
+                 "--backend", "inline", *SMALL, cwd=tmp_path / "work")  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    seen = cli(root, "inspect", str(out), "--evaluate", "--no-summary", cwd=tmp_path)
+    assert seen.returncode == 0 and "test accuracy" in seen.stdout, seen.stderr[-2000:]
+    exported = cli(root, "export", str(out), "--out", str(tmp_path / "m.keras"), cwd=tmp_path)
+    assert exported.returncode == 0 and (tmp_path / "m.labels.json").exists(), exported.stderr
+    again = cli(root, "resume", str(out), "--generations", "1", cwd=tmp_path)
+    assert again.returncode == 2 and "cannot import tabnet" in again.stderr
+    assert len(again.stderr.strip().splitlines()) == 1, again.stderr

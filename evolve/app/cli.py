@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             return getattr(commands, f"{args.command}_command")(args)
         return resume_command(args) if args.command == "resume" else run_command(args)
     except USER_ERRORS as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print("error: " + " ".join(str(exc).split()), file=sys.stderr)
         return 2
     except BrokenPipeError:  # the reader went away (inspect | head): say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

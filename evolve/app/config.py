@@ -207,8 +207,12 @@ def from_dict(data: dict[str, Any]) -> Config:
     return cfg
 
 
-def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Config:
-    """Read a TOML config, apply ``{"section.key": value}`` overrides, and validate."""
+def load(
+    path: str | Path, overrides: dict[str, Any] | None = None, family: bool = True
+) -> Config:
+    """Read a TOML config, apply ``{"section.key": value}`` overrides, and validate; with
+    ``family``, the model family too (a user's build function is imported): a run's saved
+    config is read without it, so ``inspect`` and ``export`` need no importable module."""
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text())
@@ -223,10 +227,10 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Config:
         data.setdefault(section, {})[name] = value
     cfg = from_dict(data)
     if not cfg.genes:
-        if cfg.run.keras and cfg.model.family != PYTHON_BUILD:
+        if cfg.run.keras and cfg.model.family != PYTHON_BUILD and family:
             cfg.family()  # a family that cannot be used says so first
         raise ConfigError(f"{path} declares no genes: add a [genes] table")
-    if cfg.model.family == PYTHON_BUILD:  # readable; resuming asks for the function
+    if cfg.model.family == PYTHON_BUILD or not family:  # resuming asks for the function
         try:
             SearchSpace.from_config(cfg.genes)
         except GeneError as exc:

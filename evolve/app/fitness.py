@@ -60,7 +60,7 @@ def load_fitness(path: str, run: Path) -> Callable[..., Any]:
 def read_config(run: RunDir) -> Config:
     """A run's config: ``config.toml``, or the ``settings.json`` of an older Python run."""
     if run.config.exists():
-        return configuration.load(run.config)
+        return configuration.load(run.config, family=False)
     legacy = run.path / "settings.json"
     if not legacy.exists():
         raise RunDirError(f"{run.path} holds no run (no config.toml)")

@@ -16,8 +16,10 @@ animations, bilinear resize to ``image_size``, batch, prefetch; the training str
 order is reshuffled each epoch with the seed. Only file names are held in memory, so a dataset
 larger than memory works.
 
-Files are not opened when the folder is prepared (that would read the whole dataset): an
-unreadable image fails training with TensorFlow's error.
+When the folder is prepared, every file is opened and verified by Pillow once (read, not
+decoded, nothing kept): a file that is not a readable image is refused by name before anything
+trains. A file Pillow accepts but TensorFlow cannot decode fails the genomes that read it, with
+TensorFlow's error as the reason (never skipped silently).
 """
 
 from __future__ import annotations
@@ -168,7 +170,5 @@ def image_stream(
     ds = tf.data.Dataset.from_tensor_slices((list(files), np.asarray(labels)))
     if seed is not None:
         ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
-    # a file Pillow could verify but TensorFlow cannot decode is skipped (with a warning in
-    # the worker's log) rather than failing the genome
-    ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE).ignore_errors(log_warning=True)
+    ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE)
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)

@@ -39,7 +39,7 @@ __all__ = [
 def user_family(function: Callable[..., Any], path: str) -> UserFamily:
     """The family of a user's build function, with ``canonical`` from beside it if defined
     there (its module); ``BuildError`` for a function of the wrong signature."""
-    check_signature(function, path)
+    check_signature(function, path if path != "python" else getattr(function, "__name__", path))
     module = __import__("sys").modules.get(getattr(function, "__module__", "") or "")
     rule = getattr(module, "canonical", None) if module is not None else None
     return UserFamily(function, path, rule if callable(rule) else None)

@@ -134,7 +134,12 @@ class UserFamily:
                 f"the build function {self.label} returned {type(model).__name__}, not a "
                 "keras.Model"
             )
-        shape = getattr(model, "output_shape", None)
+        if not model.built:  # a Sequential without an Input: build it on the inputs' shape
+            model.build((None, *inputs.shape))
+        try:
+            shape = model.output_shape
+        except (AttributeError, ValueError):
+            shape = None
         if isinstance(shape, tuple) and shape and shape[-1] != outputs.units:
             raise BuildError(
                 f"the model of {self.label} has {shape[-1]} outputs; a {outputs.task} task "
