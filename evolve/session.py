@@ -35,6 +35,7 @@ from evolve.rundir.mending import set_aside, supersede
 from evolve.rundir.store import RunDir
 from evolve.search.registry import make_strategy
 from genomes.families import FAMILIES
+from genomes.families.user import code_digest
 from genomes.space import SearchSpace
 
 
@@ -116,6 +117,12 @@ def resume(
         raise SessionError(
             f"{run.path} builds {cfg.model.family}, not {built}: one run, one build function"
         )
+    saved_code = cfg.model.build_code
+    if launch.build is not None and saved_code and code_digest(launch.build) != saved_code:
+        raise SessionError(
+            f"the build function given is not the one {run.path} started with (its code "
+            "differs): one run, one build function; start a new run for the new one"
+        )
     if run.config.exists():  # a models/ folder removed by hand is made again
         run.models.mkdir(parents=True, exist_ok=True)
     run.lock()
@@ -159,6 +166,8 @@ class Session:
             cfg.run.fitness = fitness_path(launch.fitness)
         if launch.build is not None and cfg.model.family in FAMILIES:  # a new run
             cfg.model.family = fitness_path(launch.build)
+            if cfg.model.family == PYTHON_BUILD:
+                cfg.model.build_code = code_digest(launch.build)
         self.data: dict[str, Any] | None = None
         self.problem: Any = None
         self.settings = WorkerSettings()

@@ -406,9 +406,18 @@ def test_a_search_keras_run_moved_elsewhere_resumes_with_its_own_data(tmp_path):
     with pytest.raises(evolve.ConfigError, match="pass it again from Python"):
         evolve.resume(tmp_path / "b", generations=1)
     more = evolve.resume(tmp_path / "b", build=tiny_build, generations=1)
-    assert len(more.records) > 2
-    again = evolve.resume(tmp_path / "b", build=importable_build, generations=1)  # same network
-    assert again.best is not None and len(again.records) >= len(more.records) and all(r.status in ("ok", "cached") for r in more.records)
+    assert len(more.records) > 2 and all(r.status in ("ok", "cached") for r in more.records)
+    again = evolve.resume(tmp_path / "b", build=importable_build, generations=1)  # same code
+    assert again.best is not None and len(again.records) >= len(more.records)
+
+    def other_build(genes, input_shape, num_outputs):
+        import keras
+
+        inputs = keras.Input(shape=input_shape)
+        return keras.Model(inputs, keras.layers.Dense(num_outputs, activation="softmax")(inputs))
+
+    with pytest.raises(evolve.SessionError, match=r"is not the one .* started with"):
+        evolve.resume(tmp_path / "b", build=other_build, generations=1)
     assert more.best_model().input_shape == (None, 4)
 
 

@@ -73,6 +73,8 @@ class ModelSection:
     family: str = "cnn"
     """cnn (conv blocks), mlp (dense layers), or package.module:function: your own
     build(genes, input_shape, num_outputs) -> keras.Model (python: one given in Python)."""
+    build_code: str = ""
+    """family = python: a digest of the build function's code, checked when it is resumed."""
 
 
 @dataclass
@@ -197,6 +199,8 @@ class Config:
             del search["target"]
         if not self.run.keras:
             del data["data"], data["training"], data["model"]
+        elif not self.model.build_code:
+            del data["model"]["build_code"]
         return data
 
     def to_toml(self) -> str:

@@ -12,6 +12,8 @@ the same module) merges equivalent genomes. This is KerasTuner's "hypermodel" co
 from __future__ import annotations
 
 import contextlib
+import dis
+import hashlib
 import importlib
 import inspect
 import os
@@ -88,6 +90,24 @@ def check_signature(function: Callable[..., Any], label: str) -> bool:
         shown = str(inspect.signature(function))
         raise BuildError(f"the build function {label} must be {SIGNATURE}; it takes {shown}")
     return "seed" in params or any(p.kind == p.VAR_KEYWORD for p in values)
+
+
+def code_digest(function: Callable[..., Any]) -> str:
+    """A short digest of a function's instructions with their values (nested functions too;
+    docstring and line numbers aside): the same for the same code defined in a script or
+    imported from a module, different once the code changes (or Python's version does), so a
+    resumed run knows it got the function it started with."""
+
+    def canonical(code: Any) -> tuple[Any, ...]:
+        return tuple(
+            (i.opname, canonical(i.argval) if inspect.iscode(i.argval) else repr(i.argval))
+            for i in dis.get_instructions(code)
+        )
+
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return ""
+    return hashlib.sha256(repr(canonical(code)).encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
