@@ -95,15 +95,7 @@ def optimize(
         run["backend"] = backend
     if target is not None:
         search["target"] = target
-    known = set(configuration.SearchSection.__dataclass_fields__) | set(strategy_settings())
-    for key, value in settings.items():
-        if key in RUN_KEYS:
-            run[key] = value
-        elif key in known and key != "options":
-            search[key] = value
-        else:
-            names = [*sorted(known - {"options"}), *RUN_KEYS]
-            raise ConfigError(f"optimize() got an unknown setting '{key}'" + suggest(key, names))
+    route_settings(settings, run, search, optimize)
     cfg = configuration.from_dict({"run": run, "search": search, "genes": space.to_config()})
     if backend is None and cfg.run.workers <= 1 and executor is None:
         cfg.run.backend = "inline"
@@ -157,6 +149,31 @@ def resume(
         fitness, space, executor=executor, quiet=not progress, on_record=on_record, build=build
     )
     return session.resume(Path(out), launch, generations, overrides, retry_failed)
+
+
+def route_settings(
+    settings: Mapping[str, Any],
+    run: dict[str, Any],
+    search: dict[str, Any],
+    caller: Callable[..., Any],
+) -> None:
+    """Put each keyword of ``settings`` in the ``[run]`` or ``[search]`` table it belongs to;
+    ``ConfigError`` for an unknown one, with a suggestion among ``caller``'s own keywords and
+    the settings."""
+    known = set(configuration.SearchSection.__dataclass_fields__) - {"options"}
+    known |= set(strategy_settings())
+    for key, value in settings.items():
+        if key in RUN_KEYS:
+            run[key] = value
+        elif key in known:
+            search[key] = value
+        else:
+            code = caller.__code__
+            own = list(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])
+            names = [*own, *sorted(known), *RUN_KEYS]
+            raise ConfigError(
+                f"{caller.__name__}() got an unknown setting '{key}'" + suggest(key, names)
+            )
 
 
 def _check_callables(

@@ -17,11 +17,10 @@ from typing import Any
 import numpy as np
 
 from evolve import session
-from evolve.api import RUN_KEYS, _space
+from evolve.api import _space, route_settings
 from evolve.app import config as configuration
 from evolve.app.config import ConfigError
 from evolve.engine.records import Outcome, Record
-from evolve.search.registry import strategy_settings, suggest
 from genomes.space import SearchSpace
 
 DATA_FILE = "data.npz"
@@ -107,19 +106,7 @@ def search_keras(
                 "optimizer": optimizer, "learning_rate": learning_rate}  # fmt: skip
     search: dict[str, Any] = {"strategy": strategy, "objective": objective,
                               "direction": direction, "budget": budget}  # fmt: skip
-    known = set(configuration.SearchSection.__dataclass_fields__) | set(strategy_settings())
-    for key, value in settings.items():
-        if key in RUN_KEYS:
-            run[key] = value
-        elif key in known and key != "options":
-            search[key] = value
-        else:
-            code = search_keras.__code__
-            own = list(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])
-            names = [*own, *sorted(known - {"options"}), *RUN_KEYS]
-            raise ConfigError(
-                f"search_keras() got an unknown setting '{key}'" + suggest(key, names)
-            )
+    route_settings(settings, run, search, search_keras)
     cfg = configuration.from_dict({"run": run, "data": data, "training": training,
                                    "search": search, "genes": space.to_config()})  # fmt: skip
     if backend is None and cfg.run.workers <= 1 and executor is None:
