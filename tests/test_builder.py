@@ -86,6 +86,10 @@ def test_same_genome_and_seed_give_the_same_fitness(tmp_path):
     assert a["val_accuracy"] == b["val_accuracy"] and a["val_loss"] == b["val_loss"]
     assert a["val_loss"] != c["val_loss"]
     assert a["params"] > 0 and a["epochs"] == 2
+    # the learning curve: every validation metric after each epoch, the same for the same seed
+    assert set(a["curve"]) == {"val_loss", "val_accuracy"}
+    assert len(a["curve"]["val_accuracy"]) == 2 and a["curve"] == b["curve"]
+    assert min(a["curve"]["val_loss"]) == pytest.approx(a["val_loss"], rel=1e-4)
 
 
 def test_a_diverging_genome_is_a_failure_not_a_crash():

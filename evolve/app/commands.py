@@ -94,7 +94,7 @@ def _print(report: dict[str, Any], cfg: configuration.Config) -> None:
     else:
         print(f"\nbest genome {best['id']} (generation {best['generation']}, #{best['index']})")
         print(f"  genes:   {genes_line(best['genes'])}")
-        shown = {k: v for k, v in best["metrics"].items() if k != "model_path"}
+        shown = {k: v for k, v in best["metrics"].items() if k not in ("model_path", "curve")}
         print("  metrics: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
         exported = report.get("exported") or {}
         if test_scores(exported):

@@ -129,6 +129,10 @@ class KerasProblem:
         metrics.update(
             params=int(model.count_params()), epochs=len(losses), fit_seconds=round(fit_seconds, 4)
         )
+        metrics["curve"] = {  # the learning curve: each validation metric after every epoch
+            name: [float(v) for v in values]
+            for name, values in history.history.items() if name.startswith("val_")
+        }  # fmt: skip
         if self.model_dir and genome_id:
             path = Path(self.model_dir) / f"{genome_id}.keras"
             save_model(model, path)
