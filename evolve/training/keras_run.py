@@ -127,20 +127,24 @@ def probe(
     when none builds: the function cannot work, so it is refused before anything trains."""
     from evolve.training.report import logged_metrics
 
-    return _in_worker(executor, logged_metrics, keras_problem, candidates)
+    return _in_worker(executor, logged_metrics, keras_problem, candidates, error=ProbeError)
 
 
 class ProbeError(ValueError):
     """A user's build function fails on a genome of the space; the message is one line."""
 
 
-def _in_worker(executor: Callable[[], Executor], fn: Callable[..., Any], *args: Any) -> Any:
+def _in_worker(
+    executor: Callable[[], Executor],
+    fn: Callable[..., Any],
+    *args: Any,
+    error: Callable[[str], Exception] = lambda why: DatasetError(f"cannot load the dataset: {why}"),
+) -> Any:
+    """``fn(*args)`` in a worker; any failure there becomes one line: a ``DatasetError`` as it
+    is, anything else through ``error``."""
     try:
         return executor().submit(fn, *args).result()
     except DatasetError as exc:
         raise DatasetError(str(exc)) from None
     except Exception as exc:
-        reason = one_line(exc)
-        if fn.__name__ == "logged_metrics":
-            raise ProbeError(reason) from None
-        raise DatasetError(f"cannot load the dataset: {reason}") from None
+        raise error(one_line(exc)) from None

@@ -6,6 +6,7 @@ Each worker process loads its dataset once (``_splits``) and keeps it for its li
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import time
@@ -35,6 +36,13 @@ def _clear(keras: Any) -> None:
 
 class TrainingFailed(RuntimeError):
     """The genome trained but produced no usable model (a NaN loss, say)."""
+
+
+@functools.lru_cache(maxsize=8)
+def _family(spec: str, build: Callable[..., Any] | None) -> Any:
+    """The family, looked up (a user's module imported, its signature checked) once per worker
+    rather than once per genome."""
+    return get_family(spec, build)
 
 
 def splits(spec: DataSpec) -> Splits:
@@ -83,7 +91,7 @@ class KerasProblem:
 
     def model(self, data: Splits, genes: dict[str, Any], seed: int) -> tuple[Any, dict[str, Any]]:
         """The compiled network of ``genes`` for ``data``, and its training values."""
-        family = get_family(self.family, self.build)
+        family = _family(self.family, self.build)
         values = training_values(genes, dict(self.training))
         arch = resolve_layers(genes, dict(self.per_layer))
         inputs = InputSpec(data.feature_shape, data.kind, make=lambda: model_inputs(data))

@@ -120,9 +120,6 @@ class Family:
     """The kind of input the family needs ("image"), or empty for any."""
     summary: str = ""
 
-    def gene_names(self, training: Mapping[str, Param]) -> tuple[str, ...]:
-        return (*self.params, *training)
-
     def check(self, space: SearchSpace, training: Mapping[str, Param]) -> None:
         """``GeneError`` for a gene this family does not read (naming those it reads), a
         per-layer gene it cannot use per layer, or an allele no network can use."""
@@ -145,14 +142,10 @@ class Family:
     def canonical(self, genes: dict[str, Allele]) -> dict[str, Allele]:
         return self.rule(genes) if self.rule is not None else genes
 
-    def resolved(
-        self, genes: Mapping[str, Any], defaults: Mapping[str, Any] | None = None
-    ) -> dict[str, Any]:
-        """The builder's view: defaults, then ``defaults`` (the training settings), then the
-        genome's alleles; a plain gene that may be per-layer repeated once per layer."""
-        values = {k: p.default for k, p in self.params.items()}
-        values.update(defaults or {})
-        values.update(genes)
+    def resolved(self, genes: Mapping[str, Any]) -> dict[str, Any]:
+        """The builder's view: the family's defaults, then the genome's alleles; a plain gene
+        that may be per-layer repeated once per layer."""
+        values = {**{k: p.default for k, p in self.params.items()}, **genes}
         depth = int(values.get(LAYERS, 1))
         for name, param in self.params.items():
             if param.per_layer and not isinstance(values[name], list):

@@ -136,9 +136,6 @@ class UserFamily:
             raise GeneError(f"canonical() beside {self.label} must return the genes it is given")
         return dict(result)
 
-    def resolved(self, genes: Mapping[str, Any], defaults: Mapping[str, Any] | None = None) -> dict:
-        return {**(defaults or {}), **genes}
-
     def build(
         self, genes: Mapping[str, Any], inputs: InputSpec, outputs: OutputSpec, seed: int
     ) -> Any:
