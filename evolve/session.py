@@ -30,9 +30,18 @@ from evolve.engine.records import Outcome, Record
 from evolve.execution import backend, check_sendable, make_executor
 from evolve.execution.loky_pool import WorkerSettings
 from evolve.execution.placement import GpuError, place
+from evolve.execution.trial import accepts
 from evolve.rundir.keeper import ModelKeeper
 from evolve.rundir.mending import set_aside, supersede
 from evolve.rundir.store import RunDir
+from evolve.search.base import Strategy
+from evolve.search.fidelity import (
+    FinalPick,
+    MedianRule,
+    SuccessiveHalving,
+    final_plan,
+    rung_epochs,
+)
 from evolve.search.registry import make_strategy
 from genomes.families import FAMILIES
 from genomes.families.user import code_digest
@@ -141,6 +150,33 @@ def resume(
     return session.run(resuming=True, more=generations)
 
 
+def schedule(strategy: Strategy, cfg: Config, saved: dict[str, Any] | None = None) -> Strategy:
+    """``strategy`` under the run's multi-fidelity schedule (``SuccessiveHalving``) and final
+    pick (``FinalPick``), as ``[search]`` sets them; ``saved``, a resumed run's checkpoint,
+    keeps the final pick it was started with."""
+    s = cfg.search
+    top_epochs, top_rung = 0, 0
+    if s.fidelity:
+        rungs = rung_epochs(s.min_epochs, configuration.max_epochs(cfg), s.eta)
+        strategy = SuccessiveHalving(strategy, rungs, s.eta)
+        top_epochs, top_rung = rungs[-1], len(rungs) - 1
+    kept = (saved or {}).get("strategy", {})
+    if kept.get("name") == "final_pick":
+        top, repeats = kept["top"], kept["repeats"]
+    else:
+        requested = s.final_reevaluations
+        if requested < 0 and not cfg.run.keras:
+            requested = 0  # automatic: for the training noise of Keras runs only
+        top, repeats = final_plan(requested, s.final_top, s.budget or strategy.expected())
+        if saved is not None and requested < 0:
+            top = repeats = 0  # a run started without a final pick resumes without one
+    if top and repeats:
+        strategy = FinalPick(
+            strategy, top, repeats, epochs=top_epochs, rung=top_rung, budget=s.budget
+        )
+    return strategy
+
+
 def absolute_dataset(dataset: str) -> str:
     """A dataset path that exists relative to this folder, made absolute so the run resumes
     and is inspected from anywhere; a name (digits, breast_cancer...) as it is."""
@@ -205,6 +241,12 @@ class Session:
         if cfg.run.keras:
             self._prepare_keras()
         self.launch.fitness = self.launch.fitness or self.problem
+        if cfg.search.fidelity and not accepts(self.launch.fitness, "epochs"):
+            raise SessionError(
+                f"search.fidelity = {cfg.search.fidelity!r}: the fitness "
+                f"{cfg.run.fitness} takes no epochs= keyword, so it cannot train a genome to a "
+                "rung (add epochs=0 and initial_epoch=0 keywords; see the README)"
+            )
         try:
             check_sendable(self.launch.fitness, cfg.run.backend, self.launch.executor)
         except ValueError as exc:
@@ -241,13 +283,15 @@ class Session:
         space = self.space()
         params = s.strategy_params()
         strategy = make_strategy(s.strategy, space, s.direction, cfg.run.seed, **params)
+        saved_state = self.saved.state if self.saved is not None else None
+        strategy = schedule(strategy, cfg, saved_state)
         console = Console(
             s.budget or strategy.expected(), s.direction, quiet=self.launch.quiet,
             verbose=self.launch.verbose, log=run.log if run else None,
         )  # fmt: skip
         keeper = None
         if run is not None and cfg.run.keras:
-            keeper = ModelKeeper(run, cfg.run.keep_models, s.direction)
+            keeper = ModelKeeper(run, cfg.run.keep_models, s.direction, hold=bool(s.fidelity))
         monitor = Monitor(console, s.direction, s.objective, run, keeper)
         loop = Loop(
             strategy, self.launch.fitness, self.executor,
@@ -259,6 +303,7 @@ class Session:
             checkpoint_every=cfg.run.checkpoint_every,
             on_record=lambda record: self._record(record, monitor),
             on_replay=monitor.replay, on_checkpoint=self._checkpointer(space),
+            pruner=MedianRule(s.objective, s.direction) if s.pruning else None,
         )  # fmt: skip
         try:
             self._announce(console, resuming)
@@ -273,6 +318,8 @@ class Session:
             if run is not None:
                 set_aside(run, loop.ledger.stale)
             monitor.finish(outcome.stop_reason)
+            if keeper is not None:
+                keeper.finish(outcome.best)
             console.close()
             if run is not None:
                 final_epochs = cfg.training.final_epochs

@@ -172,6 +172,76 @@ def _check(cfg: Config) -> None:
     for ok, message in rules:
         if not ok:
             raise ConfigError(message)
+    _check_fidelity(cfg)
+
+
+FIDELITIES = ("epochs",)
+PRUNERS = ("median",)
+
+
+def max_epochs(cfg: Config) -> int:
+    """The top rung's epochs of a multi-fidelity run: ``search.max_epochs``, else
+    ``training.epochs``."""
+    return cfg.search.max_epochs or cfg.training.epochs
+
+
+def _check_fidelity(cfg: Config) -> None:
+    """The multi-fidelity, pruning and final-pick settings, alone and together."""
+    s = cfg.search
+    for key, value, known in (("fidelity", s.fidelity, FIDELITIES),
+                              ("pruning", s.pruning, PRUNERS)):  # fmt: skip
+        if value and value not in known:
+            raise ConfigError(
+                f"search.{key} = {value!r} is not one of: {', '.join(known)} (or unset)"
+                + suggest(value, known, listed=True)
+            )
+    rules = [
+        (s.eta >= 2, f"search.eta must be at least 2, got {s.eta}"),
+        (s.min_epochs >= 1, f"search.min_epochs must be at least 1, got {s.min_epochs}"),
+        (s.max_epochs >= 0, f"search.max_epochs must be 0 (training.epochs) or more, got "
+                            f"{s.max_epochs}"),
+        (s.final_reevaluations >= -1, "search.final_reevaluations must be -1 (automatic), 0 "
+                                      f"(off) or more, got {s.final_reevaluations}"),
+        (s.final_top >= 1, f"search.final_top must be at least 1, got {s.final_top}"),
+    ]  # fmt: skip
+    for ok, message in rules:
+        if not ok:
+            raise ConfigError(message)
+    if s.fidelity:
+        if not cfg.run.keras and not s.max_epochs:
+            raise ConfigError(
+                "search.fidelity with a fitness of your own needs search.max_epochs (the "
+                "full training your fitness is given as epochs=)"
+            )
+        top = max_epochs(cfg)
+        if s.min_epochs >= top:
+            raise ConfigError(
+                f"search.min_epochs = {s.min_epochs} must be below search.max_epochs = {top} "
+                "(the full training; one rung would be no multi-fidelity at all)"
+            )
+        strategy = strategy_class(s.strategy)
+        if not strategy.multi_fidelity:
+            able = ", ".join(n for n, c in strategies().items() if c.multi_fidelity)
+            raise ConfigError(
+                f"search.fidelity = {s.fidelity!r} works with the strategies {able}; "
+                f"{s.strategy} compares every genome at full training (use search.pruning)"
+            )
+        if s.pruning:
+            raise ConfigError(
+                "search.pruning and search.fidelity: choose one (rungs already stop the "
+                "hopeless genomes early)"
+            )
+    if s.pruning:
+        if not cfg.run.keras:
+            raise ConfigError(
+                f"search.pruning = {s.pruning!r} needs the learning curves of Keras training "
+                "(run.fitness = keras); a fitness of your own can stop early itself"
+            )
+        if cfg.training.epochs < 2:
+            raise ConfigError(
+                f"search.pruning = {s.pruning!r} with training.epochs = "
+                f"{cfg.training.epochs}: one epoch leaves nothing to stop early"
+            )
 
 
 def from_dict(data: dict[str, Any]) -> Config:

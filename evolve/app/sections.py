@@ -130,6 +130,23 @@ class SearchSection:
     """Apply results in the order they were asked (exact reproducibility with several workers)."""
     target: float | None = None
     """Stop once a fitness at least this good is found (unset: never)."""
+    fidelity: str = ""
+    """"epochs": multi-fidelity (asynchronous successive halving): genomes first train for
+    ``min_epochs``, the top 1/``eta`` of each rung continue, from their saved state, to
+    ``eta`` times more epochs, up to ``max_epochs``. "" (default): every genome trains fully."""
+    min_epochs: int = 1
+    max_epochs: int = 0
+    """0: ``training.epochs``."""
+    eta: int = 3
+    """The reduction factor: the share of a rung promoted is 1/eta, its epochs grow eta x."""
+    pruning: str = ""
+    """"median": stop a training whose objective at an epoch is worse than the median of
+    earlier trainings at that epoch (for runs without rungs). "" (default): no pruning."""
+    final_reevaluations: int = -1
+    """At the end, retrain the ``final_top`` genomes this many more times with new seeds and
+    name as best the one of best mean (-1, automatic: for Keras runs, 2 where that takes at
+    most a quarter of the run's trainings, else off; 0: off)."""
+    final_top: int = 3
     options: dict[str, Any] = field(default_factory=dict)
     """The strategies' own settings (selection, tournament_size, startup_trials, ...): written
     flat in the [search] table, checked against the registry of strategies."""

@@ -9,6 +9,7 @@ from typing import Any
 from evolve.app.inspection import lineage
 from evolve.engine.records import Outcome
 from evolve.rundir.store import RunDir
+from evolve.search.fidelity.final_pick import seed_spread
 
 
 def write_outcome(
@@ -30,6 +31,8 @@ def write_outcome(
         "best": None,
     }
     if best is not None:
+        spread = seed_spread(outcome.records, best.id)
+        seeds = {"seeds": spread} if spread.get("seeds", 0) > 1 else {}
         if problem is not None:
             from evolve.training.report import final_report
 
@@ -37,8 +40,8 @@ def write_outcome(
             outcome.test = final_report(best, problem, model, final_epochs, renew)
         keys = ("id", "generation", "fitness", "origin", "parents")
         line = [{k: r.get(k) for k in keys} for r in lineage(outcome.records, best.id)]
-        run.write_best(best, {**outcome.test, "lineage": line})
+        run.write_best(best, {**seeds, **outcome.test, "lineage": line})
         summary["best"] = {
-            "id": best.id, "genes": best.genes, "fitness": best.fitness, **outcome.test
+            "id": best.id, "genes": best.genes, "fitness": best.fitness, **seeds, **outcome.test
         }  # fmt: skip
     run.write_summary(summary)

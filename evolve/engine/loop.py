@@ -18,7 +18,8 @@ from evolve.engine.resume import Checkpoints, Ledger, restore, snapshot
 from evolve.engine.stopping import StopRules
 from evolve.engine.telling import Teller
 from evolve.execution.trial import ENVIRONMENT, run_trial
-from evolve.search.base import DONE, WAIT, Strategy
+from evolve.search.base import DONE, WAIT, Proposal, Strategy
+from evolve.search.fidelity.pruning import MedianRule
 from genomes.genome import Genome
 
 RecordHook = Callable[[Record], None]
@@ -37,6 +38,7 @@ class Loop:
 
     ``on_record`` sees each new record (to write the journal), ``on_replay`` each record read
     back on resume, ``on_checkpoint`` the state to save, at most every ``checkpoint_every`` s.
+    ``pruner`` (median pruning) sees every record and gives each new training its limits.
     """
 
     def __init__(
@@ -57,6 +59,7 @@ class Loop:
         on_record: RecordHook | None = None,
         on_replay: RecordHook | None = None,
         on_checkpoint: Callable[[dict[str, Any]], None] | None = None,
+        pruner: MedianRule | None = None,
     ) -> None:
         self.strategy = strategy
         self.fitness = fitness
@@ -70,6 +73,7 @@ class Loop:
         self.renew = renew
         self.on_record = on_record or (lambda record: None)
         self.on_replay = on_replay or (lambda record: None)
+        self.pruner = pruner
         self.ledger = Ledger()
         self.teller = Teller(strategy, self.ledger, self.workers, ordered)
         self.checkpoints = Checkpoints(on_checkpoint, checkpoint_every)
@@ -130,12 +134,18 @@ class Loop:
                     continue
                 return False
             faults.point("ask")
-            assert isinstance(proposal, Genome)
+            if isinstance(proposal, Genome):
+                proposal = Proposal(proposal)
+            assert isinstance(proposal, Proposal)
             trial = Trial(
                 ledger.next_index,
-                proposal,
+                proposal.genome,
                 self.strategy.generation,
                 trial_seed(self.seed, ledger.next_index),
+                proposal.rung,
+                proposal.epochs,
+                proposal.initial_epoch,
+                proposal.repeat,
             )
             ledger.next_index += 1
             self._start(trial)
@@ -144,11 +154,11 @@ class Loop:
     def _start(self, trial: Trial, resubmitted: bool = False) -> None:
         """Answer a trial from the journal being replayed or the cache, wait for its twin in
         flight, or submit it."""
-        ledger, gid = self.ledger, trial.genome.id
+        ledger, gid = self.ledger, trial.key
         known = ledger.replay.pop(trial.index, None)
-        if known is not None and known.id != gid:  # the resumed run asked something else
+        if known is not None and known.key != gid:  # the resumed run asked something else
             ledger.stale.append(known)
-        if known is not None and known.id == gid:
+        if known is not None and known.key == gid:
             ledger.trainings += known.cached_from is None and not resubmitted
             self._finish(trial, known, replayed=True)
         elif gid in ledger.cache:
@@ -167,9 +177,12 @@ class Loop:
     def _submit(self, trial: Trial) -> None:
         self.failures.submitted(trial)
         g = trial.genome
+        keywords: dict[str, Any] = trial.keywords
+        if self.pruner is not None:
+            keywords["prune"] = self.pruner.limits()
         future = self.executor.submit(
             run_trial, self.fitness, dict(g.genes), trial.seed, g.id, self.objective,
-            self.failures.policy.hard_timeout,
+            self.failures.policy.hard_timeout, keywords,
         )  # fmt: skip
         self.in_flight[future] = trial
         self.submitted_at[future] = time.monotonic()
@@ -197,9 +210,9 @@ class Loop:
                 self._submit(trial)
                 continue
             record = trial.record(result, self.failures.attempts.get(trial.index, 0))
-            self.ledger.cache[trial.genome.id] = record
+            self.ledger.cache[trial.key] = record
             self._finish(trial, record)
-            for twin in self.ledger.twins.pop(trial.genome.id, []):
+            for twin in self.ledger.twins.pop(trial.key, []):
                 self._finish(twin, twin.cached(record))
         if fault is not None:
             self.failures.check_environment(*fault)
@@ -223,6 +236,8 @@ class Loop:
         ledger.records.append(record)
         self.failures.tally(record, len(ledger.records))
         self.stops.see(record)
+        if self.pruner is not None:
+            self.pruner.see(record)
         if replayed:
             self.on_replay(record)
         else:
@@ -244,6 +259,8 @@ class Loop:
         for record in self.ledger.records:
             self.on_replay(record)
             self.stops.see(record)
+            if self.pruner is not None:
+                self.pruner.see(record)
 
     @property
     def pending(self) -> list[Trial]:

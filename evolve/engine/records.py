@@ -49,6 +49,9 @@ class RecordFormatError(ValueError):
 
 REQUIRED = ("index", "id", "generation", "genes", "seed", "status", "fitness")
 """Keys every journal line has carried since the first version of the engine."""
+OPTIONAL = ("rung", "fidelity", "initial_epoch", "repeat")
+"""Keys written only when set (multi-fidelity and re-evaluation), so other lines stay as
+they were."""
 
 
 @dataclass
@@ -78,17 +81,35 @@ class Record(Mapping[str, Any]):
     attempts: int = 0
     cached_from: int | None = None
     """Index of the record this one repeats (status ``cached``, or a cached failure)."""
+    rung: int = 0
+    """Multi-fidelity runs: the rung (0: the lowest, or a run without rungs)."""
+    fidelity: int = 0
+    """The epochs the genome was trained to (0: the problem's own, full fidelity)."""
+    initial_epoch: int = 0
+    """Epochs an earlier rung had trained, continued here from its saved state."""
+    repeat: int = 0
+    """0: the genome's first evaluation at this fidelity; n: its n-th re-evaluation with a new
+    seed (the final pick)."""
 
     @property
     def succeeded(self) -> bool:
         return Status(self.status).succeeded
 
+    @property
+    def key(self) -> str:
+        """The genome at its fidelity (see ``Trial.key``)."""
+        return fidelity_key(self.id, self.fidelity, self.repeat)
+
     def to_json(self) -> dict[str, Any]:
-        """The journal line's fields (``cached_from`` only on cache hits, as always)."""
+        """The journal line's fields (``cached_from`` only on cache hits, as always; the
+        fidelity fields only when set)."""
         data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         data["status"] = str(self.status)
         if self.cached_from is None:
             del data["cached_from"]
+        for key in OPTIONAL:
+            if not data[key]:
+                del data[key]
         return data
 
     @classmethod
@@ -108,7 +129,7 @@ class Record(Mapping[str, Any]):
     # -- read-only mapping of the JSON fields ----------------------------------------------------
 
     def __getitem__(self, key: str) -> Any:
-        if key == "cached_from" or key in _FIELDS:
+        if key in _FIELDS:
             return getattr(self, key)
         raise KeyError(key)
 
@@ -171,12 +192,28 @@ class Outcome:
 def best_record(records: Sequence[Mapping[str, Any]], direction: str) -> Any:
     """The record of best fitness (earliest on ties); ``None`` if every evaluation failed.
 
-    Takes ``Record`` objects or journal dicts alike.
+    Genomes are compared at the highest rung any reached (a multi-fidelity run's full
+    fidelity). Where genomes were re-evaluated with new seeds (the final pick), the best is
+    the re-evaluated genome of best mean fitness there, and the record returned is its first
+    training (the one whose model was saved). Takes ``Record`` objects or journal dicts alike.
     """
     ok = [r for r in records if Status(r["status"]).succeeded and r["fitness"] is not None]
     if not ok:
         return None
-    return max(ok, key=lambda r: (score(r["fitness"], direction), -r["index"]))
+    top = max(r.get("rung", 0) for r in ok)
+    ok = [r for r in ok if r.get("rung", 0) == top]
+    repeated = {r["id"] for r in ok if r.get("repeat", 0)}
+    if not repeated:
+        return max(ok, key=lambda r: (score(r["fitness"], direction), -r["index"]))
+    trained = [r for r in ok if r["id"] in repeated and r.get("cached_from") is None]
+    values: dict[str, list[float]] = {}
+    for r in trained:
+        values.setdefault(r["id"], []).append(float(r["fitness"]))
+    firsts = [r for r in trained if not r.get("repeat", 0)]
+    return max(
+        firsts or trained,
+        key=lambda r: (score(float(np.mean(values[r["id"]])), direction), -r["index"]),
+    )
 
 
 @dataclass
@@ -187,14 +224,34 @@ class Trial:
     genome: Genome
     generation: int
     seed: int
+    rung: int = 0
+    fidelity: int = 0
+    initial_epoch: int = 0
+    repeat: int = 0
+
+    @property
+    def key(self) -> str:
+        """What the cache answers by: the genome at its fidelity (a repeat: never answered)."""
+        return fidelity_key(self.genome.id, self.fidelity, self.repeat)
+
+    @property
+    def keywords(self) -> dict[str, int]:
+        """The fitness's fidelity keywords (``run_trial``'s ``fidelity``), those set."""
+        given = {"epochs": self.fidelity, "initial_epoch": self.initial_epoch,
+                 "repeat": self.repeat}  # fmt: skip
+        return {k: v for k, v in given.items() if v}
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "index": self.index,
             "genome": self.genome.to_dict(),
             "generation": self.generation,
             "seed": self.seed,
         }
+        for key in OPTIONAL:
+            if getattr(self, key):
+                data[key] = getattr(self, key)
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Trial:
@@ -205,7 +262,10 @@ class Trial:
             "parents": data.get("parents", []),
             "origin": data.get("origin", "random"),
         }
-        return cls(data["index"], Genome.from_dict(genome), data["generation"], data["seed"])
+        return cls(
+            data["index"], Genome.from_dict(genome), data["generation"], data["seed"],
+            **{key: int(data.get(key, 0)) for key in OPTIONAL},
+        )  # fmt: skip
 
     def record(self, result: Mapping[str, Any], attempts: int) -> Record:
         """The record of this trial from a worker's result (``run_trial``'s dict)."""
@@ -229,6 +289,10 @@ class Trial:
             rss_mb=result.get("rss_mb"),
             started=result.get("started"),
             attempts=attempts,
+            rung=self.rung,
+            fidelity=self.fidelity,
+            initial_epoch=self.initial_epoch,
+            repeat=self.repeat,
         )
 
     def cached(self, original: Record) -> Record:
@@ -237,6 +301,12 @@ class Trial:
         record.status = Status.CACHED if original.status == Status.OK else original.status
         record.cached_from = original.index
         return record
+
+
+def fidelity_key(genome_id: str, fidelity: int, repeat: int) -> str:
+    """A genome's id at a fidelity (``id@epochs``) and repeat (``#n``): one cache entry each."""
+    key = f"{genome_id}@{fidelity}" if fidelity else genome_id
+    return f"{key}#{repeat}" if repeat else key
 
 
 def trial_seed(run_seed: int, index: int) -> int:

@@ -26,9 +26,11 @@ class Ledger:
     records: list[Record] = field(default_factory=list)
     """Every finished evaluation, in finishing order."""
     cache: dict[str, Record] = field(default_factory=dict)
-    """Genome id -> the record of its training: a genome is never trained twice."""
+    """Genome id (at its fidelity, ``Trial.key``) -> the record of its training: a genome is
+    never trained twice to the same fidelity."""
     twins: dict[str, list[Trial]] = field(default_factory=dict)
-    """Genome id in flight -> later trials of the same genome, answered when it finishes."""
+    """Key in flight -> later trials of the same genome and fidelity, answered when it
+    finishes."""
     buffer: dict[int, tuple[Trial, Record]] = field(default_factory=dict)
     """Finished evaluations not told to the strategy yet, by index."""
     next_index: int = 0
@@ -104,7 +106,7 @@ def restore(
     ledger.records = list(by_index.values())
     for record in journal:
         if record.cached_from is None:
-            ledger.cache.setdefault(record.id, record)
+            ledger.cache.setdefault(record.key, record)
     ledger.replay = {record.index: record for record in tail}
     ledger.journal_lines = len(journal)
     for index in state["runner"]["buffered"] if state else ():

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from evolve.engine.records import Record, Trial
 from evolve.engine.resume import Ledger
-from evolve.search.base import Strategy
+from evolve.search.base import Proposal, Strategy
 
 
 class Teller:
@@ -48,4 +48,7 @@ class Teller:
                 collect()
 
     def _tell(self, trial: Trial, record: Record) -> None:
-        self.strategy.tell(trial.genome, record.fitness if record.succeeded else None)
+        proposal = Proposal(
+            trial.genome, trial.rung, trial.fidelity, trial.initial_epoch, trial.repeat
+        )
+        self.strategy.tell_proposal(proposal, record.fitness if record.succeeded else None)

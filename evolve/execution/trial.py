@@ -62,29 +62,47 @@ def one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+KEYWORDS = ("seed", "genome_id", "epochs", "initial_epoch", "repeat", "prune")
+"""What a fitness may declare to be given: its training seed and genome id; and, when the run
+sets them, the fidelity of a multi-fidelity run (``epochs`` to train to, ``initial_epoch``
+already trained in an earlier rung), ``repeat`` (a re-evaluation with a new seed) and
+``prune`` (the medians of median pruning)."""
+
+
 def _accepted(fn: Callable[..., Any]) -> frozenset[str]:
-    """Which of ``seed`` and ``genome_id`` a fitness accepts as keywords."""
+    """Which of ``KEYWORDS`` a fitness accepts as keywords."""
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
         return frozenset()
     anything = any(p.kind is p.VAR_KEYWORD for p in params.values())
-    return frozenset(k for k in ("seed", "genome_id") if anything or k in params)
+    return frozenset(k for k in KEYWORDS if anything or k in params)
+
+
+def accepts(fitness: Callable[..., Any], keyword: str) -> bool:
+    """Whether ``fitness`` takes ``keyword`` (one of ``KEYWORDS``)."""
+    return keyword in _accepted(fitness)
 
 
 _accepted_cached = functools.lru_cache(maxsize=64)(_accepted)
 
 
 def call_fitness(
-    fitness: Callable[..., Any], genes: dict[str, Any], seed: int, genome_id: str
+    fitness: Callable[..., Any],
+    genes: dict[str, Any],
+    seed: int,
+    genome_id: str,
+    fidelity: Mapping[str, Any] | None = None,
 ) -> Any:
-    """Call a fitness with the keyword arguments it declares among ``seed`` and ``genome_id``."""
+    """Call a fitness with the keyword arguments it declares among ``seed``, ``genome_id`` and
+    the keys of ``fidelity`` that are set (see ``KEYWORDS``)."""
     try:
         accepted = _accepted_cached(fitness)
     except TypeError:  # an unhashable callable object
         accepted = _accepted(fitness)
     given = {"seed": seed, "genome_id": genome_id}
-    return fitness(genes, **{k: given[k] for k in accepted})
+    given.update({k: v for k, v in (fidelity or {}).items() if v})
+    return fitness(genes, **{k: given[k] for k in accepted if k in given})
 
 
 def run_trial(
@@ -94,15 +112,17 @@ def run_trial(
     genome_id: str,
     objective: str,
     hard_timeout: float = 0.0,
+    fidelity: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Evaluate one genome; never raises for a failure of the genome itself.
 
     Returns ``status`` ("ok", "failed", "timeout", or ``ENVIRONMENT`` for a fault of the disk or
     the run directory), ``fitness``, ``metrics``, ``reason``,
     ``seconds`` and where it ran (``pid``, ``host``, ``cuda_visible_devices``, ``rss_mb``). A
-    fitness that returns a number is recorded as ``{"fitness": number}``. Where the watchdog is
-    armed (a loky worker), ``hard_timeout`` seconds (0: none) end the process if the evaluation
-    hangs past them; the loop records the timeout and the pool starts a fresh worker.
+    fitness that returns a number is recorded as ``{"fitness": number}``. ``fidelity`` holds the
+    keywords of a multi-fidelity, re-evaluated or pruned run (``call_fitness``). Where the
+    watchdog is armed (a loky worker), ``hard_timeout`` seconds (0: none) end the process if the
+    evaluation hangs past them; the loop records the timeout and the pool starts a fresh worker.
     """
     quiet_process()
     started = time.perf_counter()
@@ -118,7 +138,7 @@ def run_trial(
         "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
     }
     try:
-        out = call_fitness(fitness, dict(genes), seed, genome_id)
+        out = call_fitness(fitness, dict(genes), seed, genome_id, fidelity)
         raw = out if isinstance(out, Mapping) else {"fitness": out}
         if objective not in raw:
             got = ", ".join(map(str, raw))

@@ -8,20 +8,30 @@ from evolve.search.base import score
 
 
 class ModelKeeper:
-    """Keeps the ``keep`` best trained models on disk and exports each new best."""
+    """Keeps the ``keep`` best trained models on disk and exports each new best.
 
-    def __init__(self, run: RunDir, keep: int, direction: str) -> None:
+    With ``hold`` (a multi-fidelity run), no model is deleted while the run goes on: a genome's
+    saved state is what a later promotion continues from. A promoted genome's state at its
+    previous rung is deleted once the promotion is recorded (``promoted``), and ``finish``
+    deletes all but the ``keep`` best at the end.
+    """
+
+    def __init__(self, run: RunDir, keep: int, direction: str, hold: bool = False) -> None:
         self.run = run
         self.keep = keep
         self.direction = direction
+        self.hold = hold
         self.kept: list[Record] = []
         self.best: Record | None = None
 
     def offer(self, record: Record, export: bool = True) -> bool:
         """Consider a finished evaluation; True when it is the new best (exported at once
-        unless ``export`` is False, as when a resumed run reads its history back)."""
-        if record.status != Status.OK:
+        unless ``export`` is False, as when a resumed run reads its history back).
+        Re-evaluations (``repeat``) save no model and are not offered a place."""
+        if record.status != Status.OK or record.repeat:
             return False
+        if record.initial_epoch and export:
+            self._drop_previous_rung(record)
         improved = self.best is None or self._rank(record) > self._rank(self.best)
         if improved:
             self.best = record
@@ -29,6 +39,8 @@ class ModelKeeper:
                 self.run.write_best(record)
         self.kept.append(record)
         self.kept.sort(key=self._rank, reverse=True)
+        if self.hold:
+            return improved
         for dropped in self.kept[self.keep :]:
             path = self.run.model_of(dropped)
             if path is not None and dropped is not self.best:
@@ -36,10 +48,39 @@ class ModelKeeper:
         self.kept = self.kept[: self.keep]
         return improved
 
-    def _rank(self, record: Record) -> tuple[float, int]:
-        """Better fitness first, then the earlier genome: the rule of ``best_record``, so the
-        exported model is always the one the summary names, ties included."""
-        return (score(record.fitness, self.direction), -record.index)
+    def _rank(self, record: Record) -> tuple[int, float, int]:
+        """The higher rung first, then better fitness, then the earlier genome: the rule of
+        ``best_record``, so the exported model is the one the summary names, ties included
+        (until a final pick by mean over seeds, which ``finish`` exports)."""
+        return (record.rung, score(record.fitness, self.direction), -record.index)
+
+    def _drop_previous_rung(self, record: Record) -> None:
+        """A promotion is recorded: the state it continued from is no longer needed."""
+        path = self.run.model_of(record)
+        if path is None:
+            return
+        previous = path.with_name(f"{record.id}.e{record.initial_epoch}.keras")
+        if previous != path:
+            previous.unlink(missing_ok=True)
+
+    def finish(self, best: Record | None) -> None:
+        """At the end of a run: export ``best`` (the run's pick, which a final pick by mean
+        may have changed) and, after a held run, keep only the ``keep`` best models."""
+        if (
+            best is not None
+            and best.status == Status.OK
+            and (self.best is None or best.index != self.best.index)
+        ):
+            self.best = best
+            self.run.write_best(best)
+        if not self.hold:
+            return
+        keep = {id(r) for r in self.kept[: self.keep]} | {id(self.best)}
+        for record in self.kept:
+            path = self.run.model_of(record)
+            if id(record) not in keep and path is not None:
+                path.unlink(missing_ok=True)
+        self.kept = [r for r in self.kept if id(r) in keep]
 
     def export(self) -> None:
         """Write the best so far to ``best/`` (after a resumed run read its history back)."""

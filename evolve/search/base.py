@@ -6,6 +6,7 @@ import enum
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -26,6 +27,31 @@ class Signal(enum.Enum):
 
 WAIT = Signal.WAIT
 DONE = Signal.DONE
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A genome to evaluate at a fidelity: what a multi-fidelity or re-evaluating strategy
+    asks for (a plain ``Genome`` from ``ask`` means ``Proposal(genome)``).
+
+    ``epochs`` is the training length to reach (0: the problem's own, full fidelity);
+    ``initial_epoch`` how many epochs an earlier rung already trained, whose saved state the
+    fitness continues from (Keras' ``fit(initial_epoch=...)``); ``rung`` the rung's number;
+    ``repeat`` 0 for a genome's first evaluation at this fidelity, ``n`` for its n-th
+    re-evaluation with a new seed (never answered from the cache).
+    """
+
+    genome: Genome
+    rung: int = 0
+    epochs: int = 0
+    initial_epoch: int = 0
+    repeat: int = 0
+
+    @property
+    def key(self) -> str:
+        """What the run's cache answers by: the genome at this fidelity (a repeat: never)."""
+        key = self.genome.id if not self.epochs else f"{self.genome.id}@{self.epochs}"
+        return f"{key}#{self.repeat}" if self.repeat else key
 
 
 def score(fitness: float | None, direction: str) -> float:
@@ -81,6 +107,9 @@ class Strategy(ABC):
     """The pip extra that installs what this strategy imports (empty: nothing beyond the core)."""
     order: ClassVar[int] = 100
     """Where it is listed (help, errors): lower first; the built-ins take 0 to 9."""
+    multi_fidelity: ClassVar[bool] = False
+    """Whether it can run under ``search.fidelity`` (asynchronous successive halving): it
+    proposes genomes one at a time and takes each genome's first-rung result as its fitness."""
 
     def __init__(
         self,
@@ -135,12 +164,24 @@ class Strategy(ABC):
         return None
 
     @abstractmethod
-    def ask(self) -> Genome | Signal:
-        """The next genome to evaluate, ``WAIT`` or ``DONE``."""
+    def ask(self) -> Genome | Proposal | Signal:
+        """The next genome to evaluate (or a ``Proposal``: a genome at a fidelity), ``WAIT``
+        or ``DONE``."""
 
     @abstractmethod
     def tell(self, genome: Genome, fitness: float | None) -> None:
         """The fitness of a genome this strategy proposed (``None``: its evaluation failed)."""
+
+    def tell_proposal(self, proposal: Proposal, fitness: float | None) -> None:
+        """The result of a ``Proposal``; by default ``tell`` of its genome. Strategies that
+        propose fidelities or repeats override it."""
+        self.tell(proposal.genome, fitness)
+
+    def promoted(self, genome: Genome, rung: int, fitness: float | None) -> None:
+        """A genome told earlier was trained further, to ``rung``, with ``fitness`` there
+        (multi-fidelity runs). Ignored by default; the GA compares genomes at the highest
+        rung they share."""
+        return None
 
     def extend(self, generations: int) -> None:
         """Allow ``generations`` more generations' worth of proposals (resume --generations):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cmp_to_key
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,7 @@ class GeneticAlgorithm(Strategy):
 
     name = "ga"
     order = 0
+    multi_fidelity = True
     summary = (
         "the genetic algorithm: generational (elitism, then selection, crossover and mutation "
         "of a whole generation) or steady-state (replacement = oldest or worst)"
@@ -89,6 +91,8 @@ class GeneticAlgorithm(Strategy):
         self.born = 0
         self.finished = False
         self._fresh = 0
+        self.rungs: dict[str, dict[int, float | None]] = {}
+        """Multi-fidelity: genome id -> its fitness at each rung above the first."""
         self._start()
 
     # -- ask / tell ---------------------------------------------------------------------------
@@ -116,7 +120,7 @@ class GeneticAlgorithm(Strategy):
         if self.steady:
             self._join(self.population, genome, fitness)
             if len(self.population) > self.size:
-                scores = [score(m.fitness, self.direction) for m in self.population]
+                scores = list(self._scores(self.population))
                 born = [m.born for m in self.population]
                 self.population.pop(survival.evict(scores, born, self.replacement, self.elitism))
             return
@@ -129,6 +133,30 @@ class GeneticAlgorithm(Strategy):
         if all(m is not None for m in self.cohort):
             self.population = list(self.cohort)  # type: ignore[arg-type]
             self._next_generation()
+
+    def promoted(self, genome: Genome, rung: int, fitness: float | None) -> None:
+        """Multi-fidelity: ``genome`` reached ``rung`` with ``fitness``; from now on it is
+        compared with each other member at the highest rung both reached."""
+        self.rungs.setdefault(genome.id, {})[rung] = fitness
+
+    def _scores(self, members: list[Member]) -> np.ndarray:
+        """What selection, elitism and replacement compare (higher is better): the fitness;
+        under multi-fidelity, each member's rank when members are compared at the highest rung
+        both reached (1 for the worst, n for the best)."""
+        if not self.rungs:
+            return np.array([score(m.fitness, self.direction) for m in members])
+        levels = [{0: m.fitness, **self.rungs.get(m.genome.id, {})} for m in members]
+
+        def compare(i: int, j: int) -> int:
+            shared = max(levels[i].keys() & levels[j].keys())
+            a = score(levels[i][shared], self.direction)
+            b = score(levels[j][shared], self.direction)
+            return (a > b) - (a < b) or (j - i)  # ties: the earlier member ranks higher
+
+        order = sorted(range(len(members)), key=cmp_to_key(compare))
+        ranks = np.empty(len(members))
+        ranks[order] = np.arange(1, len(members) + 1)
+        return ranks
 
     def extend(self, generations: int) -> None:
         """Run ``generations`` more generations, also after the GA finished its own."""
@@ -163,7 +191,7 @@ class GeneticAlgorithm(Strategy):
             self.finished = True
             self.stop_reason = f"{self.generations} generations of {self.size} evaluated"
             return
-        scores = [score(m.fitness, self.direction) for m in self.population]
+        scores = list(self._scores(self.population))
         keep = [self.population[i] for i in survival.elites(scores, self.elitism)]
         children = self._breed(self.population, self.size - len(keep))
         if not self._fresh:
@@ -175,7 +203,7 @@ class GeneticAlgorithm(Strategy):
 
     def _breed(self, parents: list[Member], count: int) -> list[Genome]:
         """``count`` children of ``parents``: selection, crossover, mutation, novelty."""
-        scores = np.array([score(m.fitness, self.direction) for m in parents])
+        scores = self._scores(parents)
         pairs = -(-count // 2)
         chosen = self.select(scores, 2 * pairs, self.rng)
         self._fresh = 0
@@ -251,7 +279,9 @@ class GeneticAlgorithm(Strategy):
             "born": self.born,
             "generations": self.generations,
             "finished": self.finished,
-        }
+            **({"rungs": {g: {str(k): v for k, v in r.items()} for g, r in self.rungs.items()}}
+               if self.rungs else {}),
+        }  # fmt: skip
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
@@ -265,3 +295,6 @@ class GeneticAlgorithm(Strategy):
         self.born = state["born"]
         self.generations = state["generations"]
         self.finished = state["finished"]
+        self.rungs = {
+            g: {int(k): v for k, v in r.items()} for g, r in state.get("rungs", {}).items()
+        }

@@ -14,6 +14,7 @@ class RandomSearch(Strategy):
 
     name = "random"
     order = 2
+    multi_fidelity = True
     summary = "population x generations (or budget) distinct random genomes"
 
     def ask(self) -> Genome | Signal:

@@ -111,7 +111,12 @@ def _load() -> None:
     import evolve.search as package
 
     for info in pkgutil.iter_modules(package.__path__):
-        if not info.name.startswith("_") and info.name not in ("base", "registry", "operators"):
+        if not info.name.startswith("_") and info.name not in (
+            "base",
+            "registry",
+            "operators",
+            "fidelity",
+        ):
             importlib.import_module(f"evolve.search.{info.name}")
     _LOADED = True
 

@@ -29,6 +29,7 @@ class TPESearch(Strategy):
 
     name = "tpe"
     order = 3
+    multi_fidelity = True
     summary = (
         "Optuna's Tree-structured Parzen Estimator, population x generations (or budget) "
         "distinct genomes"

@@ -77,13 +77,36 @@ class KerasProblem:
     timeout: float = 0.0
     """Stop training after this many seconds and report a timeout (0: no limit)."""
 
-    def __call__(self, genes: dict[str, Any], seed: int, genome_id: str = "") -> dict[str, Any]:
+    def __call__(
+        self,
+        genes: dict[str, Any],
+        seed: int,
+        genome_id: str = "",
+        epochs: int = 0,
+        initial_epoch: int = 0,
+        repeat: int = 0,
+        prune: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Train ``genes``' network and return its validation metrics (``val_*``), its size,
+        timings and learning curve (``curve``: each ``val_*`` metric after every epoch).
+
+        Full fidelity (``epochs`` 0): ``self.epochs`` with early stopping on validation loss,
+        the model saved as ``<genome_id>.keras``. A rung of a multi-fidelity run (``epochs``
+        > 0): exactly ``epochs`` epochs, no early stopping, continuing from the state that the
+        rung of ``initial_epoch`` saved (``<genome_id>.e<initial_epoch>.keras``, weights and
+        optimizer; trained afresh, noted in ``restarted``, when that file is gone), saved as
+        ``<genome_id>.e<epochs>.keras``. ``repeat`` > 0 (a re-evaluation) saves nothing.
+        ``prune`` (``MedianRule.limits``) stops training at the first epoch whose objective
+        is worse than the median there (``pruned_at``). Raises ``TrainingFailed`` for a NaN
+        loss, ``EvaluationTimeout`` past the timeout, ``RunDirWriteError`` when saving fails.
+        """
         import keras
 
         data = splits(self.data)
         started = time.perf_counter()
+        fidelity = Fidelity(epochs, initial_epoch, repeat, prune)
         try:
-            metrics = self._train(keras, data, genes, seed, genome_id, started)
+            metrics = self._train(keras, data, genes, seed, genome_id, started, fidelity)
         finally:
             _clear(keras)
         metrics["train_seconds"] = round(time.perf_counter() - started, 4)
@@ -108,13 +131,21 @@ class KerasProblem:
         seed: int,
         genome_id: str,
         started: float,
+        fidelity: Fidelity,
     ) -> dict[str, Any]:
         keras.utils.set_random_seed(seed)
-        model, values = self.model(data, genes, seed)
-        stop = keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=self.patience, restore_best_weights=True
-        )
-        callbacks = [stop, keras.callbacks.TerminateOnNaN()]
+        start = self._start(keras, data, genes, seed, genome_id, fidelity)
+        model, values, initial, restarted = start
+        callbacks = [keras.callbacks.TerminateOnNaN()]
+        if not fidelity.epochs:
+            callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    monitor="val_loss", patience=self.patience, restore_best_weights=True
+                )
+            )
+        pruner = _median_pruner(keras, fidelity.prune) if fidelity.prune else None
+        if pruner is not None:
+            callbacks.append(pruner)
         if self.timeout:
             limit = _time_limit(keras, self.timeout - (time.perf_counter() - started))
             callbacks.append(limit)
@@ -122,7 +153,8 @@ class KerasProblem:
         history = model.fit(
             **data.fit_inputs(int(values["batch_size"]), seed),
             validation_data=data.validation_data(),
-            epochs=self.epochs,
+            epochs=fidelity.epochs or self.epochs,
+            initial_epoch=initial,
             callbacks=callbacks,
             verbose=0,
         )
@@ -135,17 +167,87 @@ class KerasProblem:
             raise TrainingFailed(f"NaN or infinite loss by epoch {len(losses)}")
         metrics: dict[str, Any] = {f"val_{k}": float(v) for k, v in scores.items()}
         metrics.update(
-            params=int(model.count_params()), epochs=len(losses), fit_seconds=round(fit_seconds, 4)
+            params=int(model.count_params()),
+            epochs=initial + len(losses),
+            fit_seconds=round(fit_seconds, 4),
         )
         metrics["curve"] = {  # the learning curve: each validation metric after every epoch
             name: [float(v) for v in values]
             for name, values in history.history.items() if name.startswith("val_")
         }  # fmt: skip
-        if self.model_dir and genome_id:
-            path = Path(self.model_dir) / f"{genome_id}.keras"
+        if initial:
+            metrics["initial_epoch"] = initial  # the curve starts after it
+        if restarted:
+            metrics["restarted"] = restarted
+        if pruner is not None and pruner.pruned_at:
+            metrics["pruned_at"] = pruner.pruned_at
+        if self.model_dir and genome_id and not fidelity.repeat:
+            name = f"{genome_id}.e{fidelity.epochs}" if fidelity.epochs else genome_id
+            path = Path(self.model_dir) / f"{name}.keras"
             save_model(model, path)
             metrics["model_path"] = str(path)
         return metrics
+
+    def _start(
+        self,
+        keras: Any,
+        data: Splits,
+        genes: dict[str, Any],
+        seed: int,
+        genome_id: str,
+        fidelity: Fidelity,
+    ) -> tuple[Any, dict[str, Any], int, str]:
+        """The model to train, its training values, the epoch it starts from and, when an
+        earlier rung's state could not be used, why (it then trains afresh)."""
+        values = training_values(genes, dict(self.training))
+        if fidelity.initial_epoch and self.model_dir and genome_id:
+            path = Path(self.model_dir) / f"{genome_id}.e{fidelity.initial_epoch}.keras"
+            if not path.is_file():
+                why = f"{path.name} is gone: trained from epoch 0"
+            else:
+                try:
+                    model = keras.saving.load_model(path)  # weights and optimizer state
+                    return model, values, fidelity.initial_epoch, ""
+                except Exception as exc:  # a model Keras cannot load back: train afresh
+                    why = f"{path.name} cannot be loaded ({type(exc).__name__}): trained afresh"
+        else:
+            why = "no saved state to continue from" if fidelity.initial_epoch else ""
+        model, values = self.model(data, genes, seed)
+        return model, values, 0, why
+
+
+@dataclass(frozen=True)
+class Fidelity:
+    """How far to train (see ``KerasProblem.__call__``)."""
+
+    epochs: int = 0
+    initial_epoch: int = 0
+    repeat: int = 0
+    prune: dict[str, Any] | None = None
+
+
+def _median_pruner(keras: Any, limits: dict[str, Any]) -> Any:
+    """A callback that stops training at the first epoch whose objective is worse than the
+    median of earlier trainings at that epoch (``MedianRule.limits``)."""
+    from evolve.search.fidelity.pruning import worse
+
+    objective, direction = limits["objective"], limits["direction"]
+    medians = limits["medians"]
+
+    class MedianPruner(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.pruned_at = 0
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            value = (logs or {}).get(objective)
+            if value is None or epoch >= len(medians):
+                return
+            if worse(float(value), medians[epoch], direction):
+                self.pruned_at = epoch + 1
+                self.model.stop_training = True
+
+    return MedianPruner()
 
 
 def save_model(model: Any, path: Path) -> None:

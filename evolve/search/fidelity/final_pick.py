@@ -1,0 +1,164 @@
+"""A noise-aware final pick: the top genomes retrained with new seeds, the best mean named best.
+
+Training noise makes the best observed result a lucky one (the winner's curse of noisy
+optimisation; Jin and Branke, "Evolutionary optimization in uncertain environments", IEEE TEC
+2005, re-evaluation as the classic remedy). After the wrapped strategy is done, ``FinalPick``
+trains each of the ``top`` genomes ``repeats`` more times at full fidelity, each time with a
+new seed (the trial's, from its index); ``best_by_mean`` then names the genome with the best
+mean over all its full-fidelity trainings.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from evolve.search.base import DONE, WAIT, Proposal, Signal, Strategy, score
+from genomes.genome import Genome
+
+SHARE = 0.25
+"""``final_plan``'s rule: the re-evaluations take at most this share of the run's trainings."""
+
+
+def final_plan(requested: int, top: int, expected: int | None) -> tuple[int, int]:
+    """``(top, repeats)`` of the final pick. ``requested`` < 0 means automatic: 2 repeats of
+    up to ``top`` genomes where they fit in a quarter of the ``expected`` trainings (none for a
+    run too small to afford one genome's); 0 turns it off; a number is taken as given."""
+    if requested >= 0:
+        return (top if requested else 0), requested
+    if not expected:
+        return 0, 0
+    fits = min(top, int(expected * SHARE) // 2)
+    return (fits, 2) if fits >= 1 else (0, 0)
+
+
+class FinalPick(Strategy):
+    """``base`` first; then the ``top`` best genomes at full fidelity (``epochs``: the epochs of
+    the top rung, 0 without rungs; ``rung``: its number) re-evaluated ``repeats`` times each.
+
+    With a trainings ``budget``, ``base`` is stopped early enough to leave room for them.
+    """
+
+    def __init__(
+        self, base: Strategy, top: int, repeats: int, *, epochs: int = 0, rung: int = 0,
+        budget: int = 0,
+    ) -> None:  # fmt: skip
+        super().__init__(base.space, base.direction)
+        self.base = base
+        self.name = base.name
+        self.top, self.repeats = top, repeats
+        self.epochs, self.rung, self.budget = epochs, rung, budget
+        self.full: dict[str, float | None] = {}
+        """Genome id -> fitness of its first full-fidelity training."""
+        self.genomes: dict[str, Genome] = {}
+        self.queue: list[tuple[str, int]] = []
+        self.picking = False
+        self.planned = False
+        self.asked = 0
+        self.in_flight = 0
+        self.seen = base.seen
+
+    def ask(self) -> Proposal | Genome | Signal:
+        if not self.picking:
+            if self.budget and self.asked >= self.budget - self.top * self.repeats:
+                self.picking = True
+                self.stop_reason = f"the budget of {self.budget} trainings is spent"
+            else:
+                proposal = self.base.ask()
+                self.generation = self.base.generation
+                if proposal is DONE:
+                    self.picking = True
+                    self.stop_reason = self.base.stop_reason
+                elif proposal is WAIT:
+                    return WAIT
+                else:
+                    self.asked += 1
+                    self.in_flight += 1
+                    return proposal
+        if not self.planned:
+            if self.in_flight:
+                return WAIT  # the top is known once every result is in
+            self._plan()
+        if self.queue:
+            gid, repeat = self.queue.pop(0)
+            self.in_flight += 1
+            return Proposal(self.genomes[gid], self.rung, self.epochs, 0, repeat)
+        if self.in_flight:
+            return WAIT
+        return DONE
+
+    def _plan(self) -> None:
+        self.planned = True
+        ranked = sorted(
+            (gid for gid, f in self.full.items() if f is not None),
+            key=lambda gid: -score(self.full[gid], self.direction),
+        )[: self.top]
+        self.queue = [(gid, r) for r in range(1, self.repeats + 1) for gid in ranked]
+        if ranked:
+            self.stop_reason += f"; the top {len(ranked)} retrained {self.repeats}x with new seeds"
+
+    def tell(self, genome: Genome, fitness: float | None) -> None:
+        self.tell_proposal(Proposal(genome), fitness)
+
+    def tell_proposal(self, proposal: Proposal, fitness: float | None) -> None:
+        self.in_flight = max(0, self.in_flight - 1)
+        if proposal.repeat:
+            return
+        self.base.tell_proposal(proposal, fitness)
+        if proposal.epochs == self.epochs:
+            self.genomes[proposal.genome.id] = proposal.genome
+            self.full.setdefault(proposal.genome.id, fitness)
+
+    def extend(self, generations: int) -> None:
+        self.base.extend(generations)
+        self.picking = self.planned = False
+        self.queue = []
+
+    def expected(self) -> int | None:
+        first = self.base.expected()
+        return None if first is None else first + self.top * self.repeats
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "name": "final_pick",
+            "base": self.base.state_dict(),
+            "top": self.top,
+            "repeats": self.repeats,
+            "full": dict(self.full),
+            "genomes": {gid: g.to_dict() for gid, g in self.genomes.items()},
+            "queue": [list(q) for q in self.queue],
+            "picking": self.picking,
+            "planned": self.planned,
+            "asked": self.asked,
+            "in_flight": self.in_flight,
+            "stop_reason": self.stop_reason,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if state.get("name") != "final_pick":
+            raise ValueError("the checkpoint was not written with a final pick")
+        self.base.load_state_dict(state["base"])
+        self.seen = self.base.seen
+        self.generation = self.base.generation
+        self.full = dict(state["full"])
+        self.genomes = {gid: Genome.from_dict(g) for gid, g in state["genomes"].items()}
+        self.queue = [(gid, int(r)) for gid, r in state["queue"]]
+        self.picking, self.planned = state["picking"], state["planned"]
+        self.asked, self.in_flight = state["asked"], state["in_flight"]
+        self.stop_reason = state["stop_reason"]
+
+
+def seed_spread(records: Sequence[Mapping[str, Any]], genome_id: str) -> dict[str, Any]:
+    """Mean, standard deviation and count of ``genome_id``'s successful trainings at the top
+    rung of ``records`` (its first training and its re-evaluations)."""
+    top = max((r.get("rung", 0) for r in records), default=0)
+    values = [
+        float(r["fitness"]) for r in records
+        if r["id"] == genome_id and r.get("rung", 0) == top and r["fitness"] is not None
+        and r["status"] in ("ok", "cached") and r.get("cached_from") is None
+    ]  # fmt: skip
+    if not values:
+        return {}
+    spread = statistics.stdev(values) if len(values) > 1 else 0.0
+    return {"mean": statistics.fmean(values), "std": spread, "seeds": len(values)}
