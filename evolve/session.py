@@ -242,10 +242,11 @@ class Session:
             self._prepare_keras()
         self.launch.fitness = self.launch.fitness or self.problem
         if cfg.search.fidelity and not accepts(self.launch.fitness, "epochs"):
+            name = getattr(self.launch.fitness, "__name__", cfg.run.fitness)
             raise SessionError(
-                f"search.fidelity = {cfg.search.fidelity!r}: the fitness "
-                f"{cfg.run.fitness} takes no epochs= keyword, so it cannot train a genome to a "
-                "rung (add epochs=0 and initial_epoch=0 keywords; see the README)"
+                f"search.fidelity = {cfg.search.fidelity!r}: the fitness {name}() takes no "
+                "epochs= keyword, so it cannot train a genome to a rung (add epochs=0 and "
+                "initial_epoch=0 keywords; see the README)"
             )
         try:
             check_sendable(self.launch.fitness, cfg.run.backend, self.launch.executor)

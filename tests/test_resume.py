@@ -214,3 +214,48 @@ def test_a_full_disk_leaves_the_previous_checkpoint_intact(tmp_path, monkeypatch
     assert (tmp_path / "checkpoint.json").read_text() == good
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     time.sleep(0)
+
+
+def test_a_multi_fidelity_run_resumes_from_its_rungs_after_kills(tmp_path):
+    """Killed while genomes wait for promotion, continue to a higher rung, or are re-evaluated
+    for the final pick: resumed, it ends as the uninterrupted run, and no genome is trained
+    again to a fidelity it had reached before the kill."""
+    env = {"FIDELITY": "1"}
+    reference = tmp_path / "reference"
+    uninterrupted = drive("start", reference, tmp_path / "ref.calls", 0, **env)
+    assert uninterrupted.returncode == 0
+    expected = history(reference)
+    assert len(expected) == 57
+    assert {r.get("rung", 0) for r in expected} == {0, 1, 2}  # 1, 3 and 9 epochs
+    assert any(r.get("repeat") for r in expected)  # the final pick re-evaluated
+    out, calls = tmp_path / "killed", tmp_path / "killed.calls"
+    before = {}
+    # killed at 5, 24, 35, 43, 46 and 55 of 57 records: the last two during the final pick
+    crashes = ["journal:5", "ask:20", "checkpoint:12", "journal:8", "journal:3", "journal:9"]
+    for segment, crash in enumerate(crashes):
+        before[segment] = keys(out)
+        result = drive("start" if segment == 0 else "resume", out, calls, segment, crash, **env)
+        assert result.returncode == -signal.SIGKILL, (crash, result.stderr[-2000:])
+    before[len(crashes)] = keys(out)
+    last = drive("resume", out, calls, len(crashes), **env)
+    assert last.returncode == 0, last.stderr[-3000:]
+    records = history(out)
+    fields = ("rung", "fidelity", "initial_epoch", "repeat")
+    assert essence(records) == essence(expected)
+    assert sorted(tuple(r.get(k, 0) for k in ("index", *fields)) for r in records) == sorted(
+        tuple(r.get(k, 0) for k in ("index", *fields)) for r in expected
+    )
+    for line in calls.read_text().splitlines():
+        segment, key, _ = line.split()
+        assert key not in before[int(segment)], f"{key} trained again in segment {segment}"
+    assert last.stdout.split()[0] == uninterrupted.stdout.split()[0]  # the same best
+
+
+def keys(out):
+    """``id@epochs#repeat`` of every training in the journal (cache answers left out)."""
+    if not (out / "history.jsonl").exists():
+        return set()
+    return {
+        f"{r['id']}@{r.get('fidelity', 0)}#{r.get('repeat', 0)}"
+        for r in history(out) if r["status"] != "cached"
+    }

@@ -25,6 +25,7 @@ from evolve.engine.failures import EnvironmentFault
 from evolve.engine.records import Outcome
 from evolve.execution import BACKENDS
 from evolve.rundir.store import RunDir, RunDirError
+from evolve.search.fidelity.final_pick import seed_spread
 from evolve.search.registry import SettingError, strategies
 from genomes.genes import GeneError
 
@@ -69,6 +70,18 @@ def overrides() -> dict[str, tuple[str, type, str]]:
             "retrain the best on train + validation for N epochs and report its test accuracy",
         ),
         "name": ("run.name", str, "run name: the folder under results/"),
+        "fidelity": (
+            "search.fidelity", str,
+            "epochs: multi-fidelity (ASHA): train briefly, continue the best (ga, random, tpe)",
+        ),
+        "min_epochs": ("search.min_epochs", int, "--fidelity: epochs of the first rung (1)"),
+        "max_epochs": ("search.max_epochs", int, "--fidelity: epochs of the last rung (--epochs)"),
+        "eta": ("search.eta", int, "--fidelity: 1/eta of a rung is promoted, eta x the epochs (2)"),
+        "pruning": ("search.pruning", str, "median: stop trainings below the median curve"),
+        "final_reevaluations": (
+            "search.final_reevaluations", int,
+            "retrain the top genomes N more times with new seeds, pick the best mean (-1: auto)",
+        ),
     }  # fmt: skip
 
 
@@ -233,6 +246,9 @@ def report(outcome: Outcome, run_dir: Path, objective: str) -> int:
     print(f"best genome {best.id} (generation {best.generation}): {genes_line(best.genes)}")
     label = "validation accuracy" if objective == "val_accuracy" else objective
     line = f"  {label} {best.fitness:.4f}"
+    spread = seed_spread(outcome.records, best.id)
+    if spread.get("seeds", 0) > 1:
+        line += f" (mean {spread['mean']:.4f} ± {spread['std']:.4f} over {spread['seeds']} seeds)"
     if test_scores(test):
         line += f"   {test_scores(test)}"
     if "params" in metrics:

@@ -137,7 +137,7 @@ class SearchSection:
     min_epochs: int = 1
     max_epochs: int = 0
     """0: ``training.epochs``."""
-    eta: int = 3
+    eta: int = 2
     """The reduction factor: the share of a rung promoted is 1/eta, its epochs grow eta x."""
     pruning: str = ""
     """"median": stop a training whose objective at an epoch is worse than the median of

@@ -141,8 +141,10 @@ class GeneticAlgorithm(Strategy):
 
     def _scores(self, members: list[Member]) -> np.ndarray:
         """What selection, elitism and replacement compare (higher is better): the fitness;
-        under multi-fidelity, each member's rank when members are compared at the highest rung
-        both reached (1 for the worst, n for the best)."""
+        under multi-fidelity, each member's rank (1 for the worst, n for the best) when members
+        are sorted by comparing each pair at the highest rung both reached. Such comparisons
+        can go round in a cycle (a beats b at rung 1, b beats c and c beats a at rung 0); the
+        sort then settles the cycle, and the ranks stay a total order."""
         if not self.rungs:
             return np.array([score(m.fitness, self.direction) for m in members])
         levels = [{0: m.fitness, **self.rungs.get(m.genome.id, {})} for m in members]

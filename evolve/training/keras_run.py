@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from evolve.app.config import Config, resolve_objective
+from evolve.app.config import Config, max_epochs, resolve_objective
 from evolve.app.fitness import SessionError
 from evolve.data import KERAS_DATASETS, DatasetError, DataSpec, prepare
 from evolve.execution.trial import one_line
@@ -90,7 +90,7 @@ def problem(
     settings = {k: getattr(t, k) for k in TRAINING}
     return KerasProblem(
         cfg.data_spec(run.path if run is not None else None),
-        epochs=t.epochs,
+        epochs=max_epochs(cfg) if cfg.search.fidelity else t.epochs,
         patience=t.patience,
         training=tuple(settings.items()),
         family=cfg.model.family,

@@ -92,7 +92,8 @@ class KerasProblem:
 
         Full fidelity (``epochs`` 0): ``self.epochs`` with early stopping on validation loss,
         the model saved as ``<genome_id>.keras``. A rung of a multi-fidelity run (``epochs``
-        > 0): exactly ``epochs`` epochs, no early stopping, continuing from the state that the
+        > 0): ``epochs`` epochs (early stopping only at the top rung, ``epochs >=
+        self.epochs``; a lower rung trains them all), continuing from the state that the
         rung of ``initial_epoch`` saved (``<genome_id>.e<initial_epoch>.keras``, weights and
         optimizer; trained afresh, noted in ``restarted``, when that file is gone), saved as
         ``<genome_id>.e<epochs>.keras``. ``repeat`` > 0 (a re-evaluation) saves nothing.
@@ -137,7 +138,7 @@ class KerasProblem:
         start = self._start(keras, data, genes, seed, genome_id, fidelity)
         model, values, initial, restarted = start
         callbacks = [keras.callbacks.TerminateOnNaN()]
-        if not fidelity.epochs:
+        if not fidelity.epochs or fidelity.epochs >= self.epochs:  # full training: stop early
             callbacks.append(
                 keras.callbacks.EarlyStopping(
                     monitor="val_loss", patience=self.patience, restore_best_weights=True
