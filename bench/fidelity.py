@@ -19,8 +19,12 @@ best observed result at the highest fidelity reached (what every one of these to
 A second table compares our noise-aware final pick with the best-observed pick, both from
 ``outcome.best`` of a full-fidelity GA with the same training budget.
 
-    pip install -e ".[bench]"
+    pip install -e ".[bench]" && pip install --no-deps dehb
     python bench/fidelity.py [--reps 50] [--budget 800]
+
+(``dehb`` 0.1.2 pins ``numpy<2`` while pyarrow, which it also requires, needs numpy 2: pip
+would downgrade numpy and break pandas' Parquet reader, so it is installed without its pins;
+it runs on numpy 2.)
 
 Writes ``bench/data/fidelity.md`` and ``bench/data/fidelity.png``.
 """

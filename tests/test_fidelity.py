@@ -385,7 +385,7 @@ def test_a_multi_fidelity_keras_run_end_to_end(tmp_path):
     inspect shows the rungs."""
     out = tmp_path / "run"
     result = cli("run", "--out", str(out), "--quiet", "--population", "6", "--generations", "2",
-                 "--epochs", "3", "--fidelity", "epochs", "--workers", "2")  # fmt: skip
+                 "--epochs", "3", "--fidelity", "epochs", "--eta", "3", "--workers", "2")  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     records = [json.loads(line) for line in (out / "history.jsonl").read_text().splitlines()]
     assert {r.get("rung", 0) for r in records} == {0, 1}
@@ -417,3 +417,18 @@ def test_median_pruning_stops_hopeless_trainings(tmp_path):
         curve = record["metrics"]["curve"]["val_accuracy"]
         assert len(curve) == record["metrics"]["pruned_at"] < 4
     assert all(math.isfinite(r["fitness"]) for r in records if r["status"] == "ok")
+
+
+def test_a_run_extended_after_its_final_pick_picks_again_with_new_seeds(tmp_path):
+    out = tmp_path / "run"
+
+    def fitness(genes, seed, repeat=0):
+        return quality(genes) + (seed % 7) / 2
+
+    first = evolve.optimize(SPACE, fitness, population=8, generations=3, seed=0,
+                            final_reevaluations=2, final_top=2, out=out)  # fmt: skip
+    assert sum(1 for r in first.records if r.repeat) == 4
+    more = evolve.resume(out, fitness, generations=2)
+    repeats = [(r.id, r.repeat) for r in more.records if r.repeat]
+    assert len(repeats) == 8 and len(set(repeats)) == 8  # none answered from the cache
+    assert not any(r.status == "cached" and r.repeat for r in more.records)

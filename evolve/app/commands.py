@@ -94,6 +94,10 @@ def _print(report: dict[str, Any], cfg: configuration.Config) -> None:
     else:
         print(f"\nbest genome {best['id']} (generation {best['generation']}, #{best['index']})")
         print(f"  genes:   {genes_line(best['genes'])}")
+        spread = (report.get("exported") or {}).get("seeds")
+        if spread:
+            print(f"  {cfg.search.objective} mean {spread['mean']:.4f} ± {spread['std']:.4f} "
+                  f"over {spread['seeds']} seeds (the final pick)")  # fmt: skip
         shown = {k: v for k, v in best["metrics"].items() if k not in ("model_path", "curve")}
         print("  metrics: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
         exported = report.get("exported") or {}
@@ -105,10 +109,17 @@ def _print(report: dict[str, Any], cfg: configuration.Config) -> None:
         print()
         print("\n".join(report["model_summary"]))
     print(f"\ntop {len(report['leaderboard'])} ({cfg.search.objective}, {cfg.search.direction}):")
-    print(f"  {'rank':>4} {'id':<12} {'fitness':>8} {'params':>9} {'seconds':>8}  genes")
-    for rank, r in enumerate(report["leaderboard"], start=1):
+    board = report["leaderboard"]
+    rungs = any(r.get("rung", 0) for r in board)
+    seeds = any(r["seeds"] > 1 for r in board)
+    extra = (f" {'epochs':>6}" if rungs else "") + (f" {'mean':>8} {'seeds':>5}" if seeds else "")
+    print(f"  {'rank':>4} {'id':<12} {'fitness':>8}{extra} {'params':>9} {'seconds':>8}  genes")
+    for rank, r in enumerate(board, start=1):
         params, seconds = r["metrics"].get("params", ""), r["seconds"] or 0
-        row = f"{rank:>4} {r['id']:<12} {r['fitness']:>8.4f} {params:>9} {seconds:>8.1f}"
+        shown = f" {r['metrics'].get('epochs', ''):>6}" if rungs else ""
+        if seeds:
+            shown += f" {r['mean']:>8.4f} {r['seeds']:>5}"
+        row = f"{rank:>4} {r['id']:<12} {r['fitness']:>8.4f}{shown} {params:>9} {seconds:>8.1f}"
         print(f"  {row}  {genes_line(r['genes'])}")
     print("\ngenerations:")
     print(f"  {'gen':>4} {'evaluated':>9} {'best':>8} {'mean':>8} {'diversity':>9} {'failed':>6}")

@@ -21,9 +21,28 @@ def trained(records: Sequence[Record]) -> list[Record]:
     return sorted((r for r in records if r.get("cached_from") is None), key=lambda r: r["index"])
 
 
-def leaderboard(records: Sequence[Record], direction: str, top: int = 10) -> list[Record]:
+def leaderboard(records: Sequence[Record], direction: str, top: int = 10) -> list[dict[str, Any]]:
+    """The ``top`` genomes, one row each: the record of its first training at the highest rung
+    it reached, with ``mean`` and ``seeds`` over that training and its re-evaluations (the final
+    pick); genomes of a higher rung first, then by mean fitness (the rule of ``best_record``)."""
+    rows: dict[str, dict[str, Any]] = {}
+    values: dict[str, list[float]] = {}
     ok = [r for r in trained(records) if r["status"] == "ok"]
-    return sorted(ok, key=lambda r: (-score(r["fitness"], direction), r["index"]))[:top]
+    for r in sorted(ok, key=lambda r: (r.get("rung", 0), -r.get("repeat", 0)), reverse=True):
+        row = rows.get(r["id"])
+        if row is not None and r.get("rung", 0) < row.get("rung", 0):
+            continue
+        if row is None or not r.get("repeat", 0):
+            rows[r["id"]] = dict(r)
+        values.setdefault(r["id"], []).append(float(r["fitness"]))
+    for gid, row in rows.items():
+        row["mean"] = statistics.fmean(values[gid])
+        row["seeds"] = len(values[gid])
+    ranked = sorted(
+        rows.values(),
+        key=lambda r: (-r.get("rung", 0), -score(r["mean"], direction), r["index"]),
+    )
+    return ranked[:top]
 
 
 def diversity(genomes: list[dict[str, Any]]) -> float:

@@ -178,7 +178,7 @@ class Loop:
         self.failures.submitted(trial)
         g = trial.genome
         keywords: dict[str, Any] = trial.keywords
-        if self.pruner is not None:
+        if self.pruner is not None and not trial.repeat:  # a re-evaluation trains in full
             keywords["prune"] = self.pruner.limits()
         future = self.executor.submit(
             run_trial, self.fitness, dict(g.genes), trial.seed, g.id, self.objective,

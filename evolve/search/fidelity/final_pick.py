@@ -53,6 +53,8 @@ class FinalPick(Strategy):
         """Genome id -> fitness of its first full-fidelity training."""
         self.genomes: dict[str, Genome] = {}
         self.queue: list[tuple[str, int]] = []
+        self.retrained: dict[str, int] = {}
+        """Genome id -> how many re-evaluations it has had."""
         self.picking = False
         self.planned = False
         self.asked = 0
@@ -94,7 +96,10 @@ class FinalPick(Strategy):
             (gid for gid, f in self.full.items() if f is not None),
             key=lambda gid: -score(self.full[gid], self.direction),
         )[: self.top]
-        self.queue = [(gid, r) for r in range(1, self.repeats + 1) for gid in ranked]
+        self.queue = [  # numbered on from earlier picks (a run extended after its pick)
+            (gid, self.retrained.get(gid, 0) + r)
+            for r in range(1, self.repeats + 1) for gid in ranked
+        ]  # fmt: skip
         if ranked:
             self.stop_reason += f"; the top {len(ranked)} retrained {self.repeats}x with new seeds"
 
@@ -104,6 +109,8 @@ class FinalPick(Strategy):
     def tell_proposal(self, proposal: Proposal, fitness: float | None) -> None:
         self.in_flight = max(0, self.in_flight - 1)
         if proposal.repeat:
+            gid = proposal.genome.id
+            self.retrained[gid] = max(self.retrained.get(gid, 0), proposal.repeat)
             return
         self.base.tell_proposal(proposal, fitness)
         if proposal.epochs == self.epochs:
@@ -128,6 +135,7 @@ class FinalPick(Strategy):
             "full": dict(self.full),
             "genomes": {gid: g.to_dict() for gid, g in self.genomes.items()},
             "queue": [list(q) for q in self.queue],
+            "retrained": dict(self.retrained),
             "picking": self.picking,
             "planned": self.planned,
             "asked": self.asked,
@@ -144,6 +152,7 @@ class FinalPick(Strategy):
         self.full = dict(state["full"])
         self.genomes = {gid: Genome.from_dict(g) for gid, g in state["genomes"].items()}
         self.queue = [(gid, int(r)) for gid, r in state["queue"]]
+        self.retrained = dict(state.get("retrained", {}))
         self.picking, self.planned = state["picking"], state["planned"]
         self.asked, self.in_flight = state["asked"], state["in_flight"]
         self.stop_reason = state["stop_reason"]
