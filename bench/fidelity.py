@@ -240,6 +240,11 @@ def kerastuner_hyperband(trace: Trace, seed: int) -> None:
     )  # fmt: skip
     oracle._set_project_dir(tempfile.mkdtemp(prefix="kt-bench-"), f"rep{seed}")
     lineage: dict[str, Any] = {}
+    with contextlib.redirect_stdout(open(os.devnull, "w")):  # its per-trial display
+        _drive(oracle, trace, lineage)
+
+
+def _drive(oracle: Any, trace: Trace, lineage: dict[str, Any]) -> None:
     while True:
         trial = oracle.create_trial("bench")
         if trial.status == "STOPPED":
