@@ -432,3 +432,12 @@ def test_a_run_extended_after_its_final_pick_picks_again_with_new_seeds(tmp_path
     repeats = [(r.id, r.repeat) for r in more.records if r.repeat]
     assert len(repeats) == 8 and len(set(repeats)) == 8  # none answered from the cache
     assert not any(r.status == "cached" and r.repeat for r in more.records)
+
+
+def test_a_changed_fidelity_setting_is_refused_on_resume(tmp_path):
+    out = tmp_path / "run"
+    evolve.optimize(SPACE, Curves(), population=4, generations=2, out=out, **MULTI)
+    config = out / "config.toml"
+    config.write_text(config.read_text().replace("eta = 3", "eta = 4"))
+    with pytest.raises(ConfigError, match="search.eta changed from 3 to 4"):
+        evolve.resume(out, Curves())

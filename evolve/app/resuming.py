@@ -21,6 +21,10 @@ def fingerprint(cfg: Config, space: SearchSpace) -> dict[str, Any]:
     search = {"strategy": s.strategy, "direction": s.direction, "objective": s.objective,
               "population": s.population, **s.options}  # fmt: skip
     run = {"seed": cfg.run.seed, "fitness": cfg.run.fitness, "gene_order": list(space.names)}
+    fresh_search = type(s)()
+    for key in LATER_SEARCH:  # recorded only when set, so older runs still resume
+        if getattr(s, key) != getattr(fresh_search, key):
+            search[key] = getattr(s, key)
     saved = {"genes": space.to_config(), "search": search, "run": run}
     if cfg.run.keras:  # what a trained genome's fitness means
         t, d = cfg.training, cfg.data
@@ -44,6 +48,11 @@ LATER_SETTINGS = {
     "data": ("target", "task", "image_size", "color_mode"),
 }
 """What a trained genome's fitness depends on, added to the config after runs were saved."""
+
+LATER_SEARCH = ("fidelity", "min_epochs", "max_epochs", "eta", "pruning", "final_reevaluations",
+                "final_top")  # fmt: skip
+"""The ``[search]`` settings of multi-fidelity, pruning and the final pick: what the strategy's
+state in a checkpoint depends on."""
 
 
 @dataclass

@@ -6,7 +6,7 @@ Each module of this package that defines a strategy registers it (``@register``)
 
 from __future__ import annotations
 
-from evolve.search.base import COMMON_SETTINGS, DONE, WAIT, Signal, Strategy, score
+from evolve.search.base import COMMON_SETTINGS, DONE, WAIT, Proposal, Signal, Strategy, score
 from evolve.search.registry import (
     Setting,
     SettingError,
@@ -21,6 +21,7 @@ __all__ = [
     "COMMON_SETTINGS",
     "DONE",
     "WAIT",
+    "Proposal",
     "Setting",
     "SettingError",
     "Signal",
