@@ -399,6 +399,7 @@ def test_a_multi_fidelity_keras_run_end_to_end(tmp_path):
     models = sorted(p.name for p in (out / "models").iterdir())
     assert len(models) == 3 and all(m.endswith(".e3.keras") for m in models)
     assert (out / "best" / "model.keras").is_file()
+    assert (out / "plots" / "rungs.png").is_file()  # the promotions, drawn
     shown = cli("inspect", str(out), "--no-summary")
     assert shown.returncode == 0, shown.stderr
     assert "mean" in result.stdout and "over 3 seeds" in result.stdout

@@ -26,8 +26,9 @@ def _pyplot() -> Any:
 def draw(
     records: Sequence[Record], direction: str, save: SaveFigure, objective: str = "fitness"
 ) -> None:
-    """Draw ``fitness``, ``diversity`` and ``lineage`` and hand each figure to ``save(name,
-    figure)`` (``RunDir.save_figure`` writes ``plots/<name>.png``)."""
+    """Draw ``fitness``, ``diversity`` and ``lineage`` (and ``rungs`` for a multi-fidelity run)
+    and hand each figure to ``save(name, figure)`` (``RunDir.save_figure`` writes
+    ``plots/<name>.png``)."""
     if not records:
         return
     from matplotlib.ticker import MaxNLocator
@@ -90,3 +91,34 @@ def draw(
     ax.set(xlabel="generation", ylabel=objective, title="lineage of the best genome")
     _save(fig, "lineage")
     plt.close(fig)
+
+    if any(r.get("rung", 0) for r in ok):
+        fig = _rungs(plt, ok, objective)
+        _save(fig, "rungs")
+        plt.close(fig)
+
+
+def _rungs(plt: Any, ok: Sequence[Record], objective: str) -> Any:
+    """Each genome's result at every rung it reached, against the epochs it had trained: the
+    promotions of a multi-fidelity run (re-evaluations of the final pick as crosses)."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    paths: dict[str, list[tuple[int, float]]] = {}
+    for r in sorted(ok, key=lambda r: r.get("fidelity", 0)):
+        if r.get("repeat", 0):
+            continue
+        paths.setdefault(r["id"], []).append((r.get("fidelity", 0), r["fitness"]))
+    for path in paths.values():
+        xs, ys = zip(*path, strict=True)
+        promoted = len(path) > 1
+        ax.plot(xs, ys, "o-" if promoted else "o", color="tab:blue" if promoted else "grey",
+                alpha=0.7 if promoted else 0.3, markersize=4)  # fmt: skip
+    again = [r for r in ok if r.get("repeat", 0)]
+    if again:
+        ax.scatter(
+            [r.get("fidelity", 0) for r in again], [r["fitness"] for r in again], marker="x",
+            color="tab:red", label="final pick: retrained with new seeds",
+        )  # fmt: skip
+        ax.legend()
+    ax.set(xlabel="epochs trained", ylabel=objective,
+           title="promotions: each genome at every rung it reached")  # fmt: skip
+    return fig
