@@ -210,7 +210,9 @@ def optuna_hyperband(trace: Trace, seed: int) -> None:
     pruner = optuna.pruners.HyperbandPruner(min_resource=1, max_resource=EPOCHS,
                                             reduction_factor=ETA)  # fmt: skip
     sampler = optuna.samplers.TPESampler(seed=seed)
-    study = optuna.create_study(direction="maximize", sampler=sampler, pruner=pruner)
+    study = optuna.create_study(  # a fixed name: the pruner assigns brackets by its hash
+        direction="maximize", sampler=sampler, pruner=pruner, study_name=f"bench-{seed}"
+    )
 
     def objective(trial: Any) -> float:
         genes = {g: trial.suggest_categorical(g, ALLELES[g]) for g in GENES}
