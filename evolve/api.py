@@ -163,6 +163,8 @@ def route_settings(
     known = set(configuration.SearchSection.__dataclass_fields__) - {"options"}
     known |= set(strategy_settings())
     for key, value in settings.items():
+        if value is None and key in ("fidelity", "pruning"):
+            value = ""  # unset, as in the config file
         if key in RUN_KEYS:
             run[key] = value
         elif key in known:

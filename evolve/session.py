@@ -177,6 +177,28 @@ def schedule(strategy: Strategy, cfg: Config, saved: dict[str, Any] | None = Non
     return strategy
 
 
+def schedule_notes(strategy: Strategy, cfg: Config) -> list[str]:
+    """Warnings about a multi-fidelity schedule the run cannot fill: too few genomes for any
+    to reach the top rung (each promotion takes ``eta`` results at the rung below)."""
+    s = cfg.search
+    rungs = strategy.epochs if isinstance(strategy, SuccessiveHalving) else None
+    if rungs is None and isinstance(strategy, FinalPick):
+        inner = strategy.base
+        rungs = inner.epochs if isinstance(inner, SuccessiveHalving) else None
+    if not rungs:
+        return []
+    base = strategy.base if isinstance(strategy, SuccessiveHalving) else strategy.base.base
+    genomes = s.budget or base.expected()
+    needed = s.eta ** (len(rungs) - 1)
+    if genomes is None or genomes >= needed:
+        return []
+    return [
+        f"search.eta = {s.eta} with rungs of {', '.join(map(str, rungs))} epochs takes {needed} "
+        f"first-rung genomes before one reaches {rungs[-1]} epochs; this run proposes about "
+        f"{genomes}: raise population or generations, or lower eta"
+    ]
+
+
 def absolute_dataset(dataset: str) -> str:
     """A dataset path that exists relative to this folder, made absolute so the run resumes
     and is inspected from anywhere; a name (digits, breast_cancer...) as it is."""
@@ -243,7 +265,7 @@ class Session:
         self.launch.fitness = self.launch.fitness or self.problem
         if cfg.search.fidelity and not accepts(self.launch.fitness, "epochs"):
             name = getattr(self.launch.fitness, "__name__", cfg.run.fitness)
-            raise SessionError(
+            raise configuration.ConfigError(
                 f"search.fidelity = {cfg.search.fidelity!r}: the fitness {name}() takes no "
                 "epochs= keyword, so it cannot train a genome to a rung (add epochs=0 and "
                 "initial_epoch=0 keywords; see the README)"
@@ -309,6 +331,8 @@ class Session:
         try:
             self._announce(console, resuming)
             for note in space.notes:
+                console.warn(f"warning: {note}")
+            for note in schedule_notes(strategy, cfg):
                 console.warn(f"warning: {note}")
             if self.saved is not None and run is not None:
                 restore_run(loop, run, self.saved, more, console)

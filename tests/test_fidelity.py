@@ -16,7 +16,6 @@ import pytest
 
 import evolve
 from evolve.app.config import ConfigError
-from evolve.app.fitness import SessionError
 from evolve.engine.records import best_record
 from evolve.search import DONE, WAIT, make_strategy
 from evolve.search.base import Proposal
@@ -164,7 +163,7 @@ def test_a_fitness_without_an_epochs_keyword_is_refused_before_anything_runs(tmp
         calls.append(genes)
         return quality(genes)
 
-    with pytest.raises(SessionError, match=r"the fitness fitness\(\) takes no epochs= keyword"):
+    with pytest.raises(ConfigError, match=r"the fitness fitness\(\) takes no epochs= keyword"):
         evolve.optimize(SPACE, fitness, out=tmp_path / "run", **MULTI)
     assert not calls and not (tmp_path / "run").exists()
 
@@ -331,6 +330,15 @@ def cli(*args):
         (["--fidelity", "epochs", "--min-epochs", "0"], "search.min_epochs must be at least 1"),
         (["--fidelity", "epochs", "--epochs", "1"], "must be below search.max_epochs = 1"),
         (["--final-reevaluations", "-3"], "search.final_reevaluations must be -1"),
+        (["--final-reevaluations", "1000000000000000000000"],
+         "search.final_reevaluations must be at most 100"),
+        (["--fidelity", "epochs", "--epochs", "8", "--eta", "9"],
+         "search.eta = 9 is above max_epochs / min_epochs = 8 / 1: no rung"),
+        (["--min-epochs", "50", "--epochs", "3"], "search.min_epochs applies only with "
+                                                  "search.fidelity"),
+        (["--eta", "3"], "search.eta applies only with search.fidelity"),
+        (["--budget", "5", "--final-reevaluations", "3"],
+         "search.budget = 5 leaves no room for the search before the final pick's 9 trainings"),
     ],
 )  # fmt: skip
 def test_bad_fidelity_settings_are_one_line_errors(tmp_path, args, message):
@@ -440,5 +448,69 @@ def test_a_changed_fidelity_setting_is_refused_on_resume(tmp_path):
     evolve.optimize(SPACE, Curves(), population=4, generations=2, out=out, **MULTI)
     config = out / "config.toml"
     config.write_text(config.read_text().replace("eta = 3", "eta = 4"))
-    with pytest.raises(ConfigError, match="search.eta changed from 3 to 4"):
+    with pytest.raises(ConfigError, match=r"search\.eta changed from 3 to 4"):
         evolve.resume(out, Curves())
+
+
+def test_a_positional_only_epochs_is_refused_and_none_means_unset():
+    def positional(genes, epochs, /):
+        return quality(genes)
+
+    with pytest.raises(ConfigError, match="takes no epochs= keyword"):
+        evolve.optimize(SPACE, positional, **MULTI)
+    outcome = evolve.optimize(SPACE, quality, population=4, generations=1, fidelity=None,
+                              pruning=None)  # fmt: skip
+    assert len(outcome.records) == 4
+
+
+def test_a_promotion_that_restarted_is_recorded_from_epoch_zero():
+    from evolve.engine.records import Trial
+
+    space = SearchSpace.from_config(SPACE)
+    trial = Trial(3, space.sample(np.random.default_rng(0)), 0, 7, rung=2, fidelity=9,
+                  initial_epoch=3)  # fmt: skip
+    result = {"status": "ok", "fitness": 1.0, "metrics": {"restarted": "gone"}}
+    assert trial.record(result, 1).initial_epoch == 0
+    assert trial.record({**result, "metrics": {}}, 1).initial_epoch == 3
+
+
+def test_the_leaderboard_counts_a_cache_answer_whose_original_was_set_aside():
+    from evolve.app.inspection import leaderboard
+
+    records = [
+        {"index": 0, "id": "a", "status": "ok", "fitness": 0.5, "rung": 0, "fidelity": 1,
+         "metrics": {}},
+        {"index": 5, "id": "a", "status": "cached", "fitness": 0.9, "rung": 2, "fidelity": 9,
+         "cached_from": 3, "metrics": {}},  # its original (index 3) is in superseded now
+        {"index": 1, "id": "b", "status": "ok", "fitness": 0.8, "rung": 2, "fidelity": 9,
+         "metrics": {}},
+    ]  # fmt: skip
+    board = leaderboard(records, "maximize")
+    assert [(r["id"], r["fidelity"], r["fitness"]) for r in board] == [("a", 9, 0.9), ("b", 9, 0.8)]
+
+
+def test_too_few_genomes_for_eta_is_warned_and_the_summary_says_so(tmp_path):
+    from evolve.app import config as configuration
+    from evolve.session import schedule, schedule_notes
+
+    cfg = configuration.from_dict({"search": {"fidelity": "epochs", "eta": 4, "population": 4,
+                                              "generations": 1}, "training": {"epochs": 16}})  # fmt: skip
+    space = SearchSpace.from_config(SPACE)
+    strategy = schedule(make_strategy("ga", space, "maximize", 0, population=4, generations=1),
+                        cfg)  # fmt: skip
+    (note,) = schedule_notes(strategy, cfg)
+    assert "takes 16 first-rung genomes before one reaches 16 epochs" in note
+    cfg.search.eta = 2
+    cfg.search.population = 10
+    strategy = schedule(make_strategy("ga", space, "maximize", 0, population=10, generations=2),
+                        cfg)  # fmt: skip
+    assert schedule_notes(strategy, cfg) == []
+
+
+def test_a_budget_spent_under_rungs_says_what_it_kept_for_the_final_pick():
+    outcome = evolve.optimize(
+        SPACE, Curves(), population=8, generations=100, budget=12, final_reevaluations=1,
+        final_top=2, **MULTI,
+    )  # fmt: skip
+    assert "kept for the final pick" in outcome.stop_reason
+    assert len(outcome.records) <= 12

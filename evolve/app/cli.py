@@ -231,11 +231,23 @@ def resume_command(args: argparse.Namespace) -> int:
     return report(outcome, args.run_dir, objective)
 
 
+def _top_epochs(run: RunDir) -> int:
+    """The top rung's epochs of a multi-fidelity run (0 for any other run)."""
+    try:
+        cfg = session.read_config(run)
+    except (OSError, ValueError):
+        return 0
+    return configuration.max_epochs(cfg) if cfg.search.fidelity else 0
+
+
 def report(outcome: Outcome, run_dir: Path, objective: str) -> int:
     """Print the summary of a finished run; exit code 1 when nothing trained or it aborted."""
     run = RunDir(run_dir)
     best = outcome.best
     if best is None:
+        if not outcome.records:
+            print(f"error: nothing was trained ({outcome.stop_reason})", file=sys.stderr)
+            return 1
         print(
             f"no genome trained successfully ({outcome.failed} failed); see {run.history}",
             file=sys.stderr,
@@ -249,11 +261,19 @@ def report(outcome: Outcome, run_dir: Path, objective: str) -> int:
     spread = seed_spread(outcome.records, best.id)
     if spread.get("seeds", 0) > 1:
         line += f" (mean {spread['mean']:.4f} ± {spread['std']:.4f} over {spread['seeds']} seeds)"
+    if spread.get("failed"):
+        line += f" ({spread['failed']} re-evaluation(s) failed)"
     if test_scores(test):
         line += f"   {test_scores(test)}"
     if "params" in metrics:
         line += f"   parameters {metrics['params']:,}"
     print(line)
+    top = _top_epochs(run)
+    if best.fidelity and best.fidelity < top:
+        print(
+            f"  note: no genome reached the top rung ({top} epochs); the best was trained "
+            f"{best.fidelity} (too few genomes for search.eta, or the budget ran out)"
+        )
     if "final" in test:
         print(
             f"  retrained on train + validation for {test['final']['epochs']} epochs: "

@@ -176,6 +176,8 @@ def _check(cfg: Config) -> None:
 
 
 FIDELITIES = ("epochs",)
+MOST_REEVALUATIONS = 100
+MOST_FINAL_TOP = 1000
 PRUNERS = ("median",)
 
 
@@ -203,10 +205,32 @@ def _check_fidelity(cfg: Config) -> None:
         (s.final_reevaluations >= -1, "search.final_reevaluations must be -1 (automatic), 0 "
                                       f"(off) or more, got {s.final_reevaluations}"),
         (s.final_top >= 1, f"search.final_top must be at least 1, got {s.final_top}"),
+        (s.final_reevaluations <= MOST_REEVALUATIONS, "search.final_reevaluations must be at "
+         f"most {MOST_REEVALUATIONS}, got {s.final_reevaluations}"),
+        (s.final_top <= MOST_FINAL_TOP, f"search.final_top must be at most {MOST_FINAL_TOP}, "
+                                        f"got {s.final_top}"),
     ]  # fmt: skip
     for ok, message in rules:
         if not ok:
             raise ConfigError(message)
+    if not s.fidelity:
+        fresh = type(s)()
+        stray = [
+            k for k in ("min_epochs", "max_epochs", "eta") if getattr(s, k) != getattr(fresh, k)
+        ]
+        if stray:
+            raise ConfigError(
+                f"search.{stray[0]} applies only with search.fidelity = \"epochs\" "
+                "(--fidelity epochs); set it, or leave the setting out"
+            )
+    if s.budget and s.final_reevaluations > 0:
+        need = s.final_top * s.final_reevaluations
+        if s.budget <= need + s.final_top:
+            raise ConfigError(
+                f"search.budget = {s.budget} leaves no room for the search before the final "
+                f"pick's {need} trainings (final_top {s.final_top} x final_reevaluations "
+                f"{s.final_reevaluations}): raise the budget or lower them"
+            )
     if s.fidelity:
         if not cfg.run.keras and not s.max_epochs:
             raise ConfigError(
@@ -218,6 +242,11 @@ def _check_fidelity(cfg: Config) -> None:
             raise ConfigError(
                 f"search.min_epochs = {s.min_epochs} must be below search.max_epochs = {top} "
                 "(the full training; one rung would be no multi-fidelity at all)"
+            )
+        if s.eta > top // s.min_epochs:
+            raise ConfigError(
+                f"search.eta = {s.eta} is above max_epochs / min_epochs = {top} / "
+                f"{s.min_epochs}: no rung would lie between them"
             )
         strategy = strategy_class(s.strategy)
         if not strategy.multi_fidelity:

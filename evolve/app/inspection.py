@@ -27,7 +27,14 @@ def leaderboard(records: Sequence[Record], direction: str, top: int = 10) -> lis
     pick); genomes of a higher rung first, then by mean fitness (the rule of ``best_record``)."""
     rows: dict[str, dict[str, Any]] = {}
     values: dict[str, list[float]] = {}
-    ok = [r for r in trained(records) if r["status"] == "ok"]
+    ok, keys = [], set()
+    for r in sorted(records, key=lambda r: (r.get("cached_from") is not None, r["index"])):
+        # a cache answer counts where its original is not in the history (set aside by a
+        # rebuilt run); each genome at each fidelity and repeat once
+        key = (r["id"], r.get("fidelity", 0), r.get("repeat", 0))
+        if Status(r["status"]).succeeded and r["fitness"] is not None and key not in keys:
+            keys.add(key)
+            ok.append(r)
     for r in sorted(ok, key=lambda r: (r.get("rung", 0), -r.get("repeat", 0)), reverse=True):
         row = rows.get(r["id"])
         if row is not None and r.get("rung", 0) < row.get("rung", 0):

@@ -36,6 +36,8 @@ class Progress:
         if self.bar is not None:
             best = "-" if self.best is None else f"{self.best:.4f}"
             self.bar.set_postfix_str(f"gen {record['generation']} best {best}", refresh=False)
+            if self.bar.total is not None and self.bar.n >= self.bar.total:
+                self.bar.total = self.bar.n + 1  # an estimate (rungs, a final pick) fell short
             self.bar.update(1)
 
     def set_total(self, total: int | None) -> None:

@@ -23,7 +23,7 @@ def fingerprint(cfg: Config, space: SearchSpace) -> dict[str, Any]:
     run = {"seed": cfg.run.seed, "fitness": cfg.run.fitness, "gene_order": list(space.names)}
     fresh_search = type(s)()
     for key in LATER_SEARCH:  # recorded only when set, so older runs still resume
-        if getattr(s, key) != getattr(fresh_search, key):
+        if getattr(s, key) != getattr(fresh_search, key) or (s.fidelity and key in RUNG_KEYS):
             search[key] = getattr(s, key)
     saved = {"genes": space.to_config(), "search": search, "run": run}
     if cfg.run.keras:  # what a trained genome's fitness means
@@ -53,6 +53,8 @@ LATER_SEARCH = ("fidelity", "min_epochs", "max_epochs", "eta", "pruning", "final
                 "final_top")  # fmt: skip
 """The ``[search]`` settings of multi-fidelity, pruning and the final pick: what the strategy's
 state in a checkpoint depends on."""
+RUNG_KEYS = ("min_epochs", "max_epochs", "eta")
+"""Recorded whenever a run has rungs, so a change reads "changed from 2 to 3"."""
 
 
 @dataclass

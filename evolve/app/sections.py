@@ -214,6 +214,11 @@ class Config:
         search.update(search.pop("options"))
         if search["target"] is None:
             del search["target"]
+        if not self.search.fidelity:  # the rungs' settings mean nothing without rungs
+            for key in ("fidelity", "min_epochs", "max_epochs", "eta"):
+                del search[key]
+        if not self.search.pruning:
+            del search["pruning"]
         if not self.run.keras:
             del data["data"], data["training"], data["model"]
         elif not self.model.build_code:

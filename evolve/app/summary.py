@@ -32,7 +32,7 @@ def write_outcome(
     }
     if best is not None:
         spread = seed_spread(outcome.records, best.id)
-        seeds = {"seeds": spread} if spread.get("seeds", 0) > 1 else {}
+        seeds = {"seeds": spread} if spread.get("seeds", 0) > 1 or spread.get("failed") else {}
         if problem is not None:
             from evolve.training.report import final_report
 

@@ -291,7 +291,8 @@ class Trial:
             attempts=attempts,
             rung=self.rung,
             fidelity=self.fidelity,
-            initial_epoch=self.initial_epoch,
+            # a promotion whose saved state was gone trained from epoch 0 (metrics.restarted)
+            initial_epoch=0 if (result["metrics"] or {}).get("restarted") else self.initial_epoch,
             repeat=self.repeat,
         )
 

@@ -74,6 +74,7 @@ _GROWTH: list[float] = []
 def init_worker(settings: WorkerSettings) -> None:
     """Initializer of each loky worker process, run once before its first evaluation."""
     global _LIMITS
+    _follow_parent(os.getppid())  # first: a parent killed during the imports below leaves none
     quiet_process()
     if settings.log_path:
         fd = os.open(settings.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
@@ -91,7 +92,6 @@ def init_worker(settings: WorkerSettings) -> None:
     process_executor._MAX_MEMORY_LEAK_SIZE = 1 << 62
     process_executor._MEMORY_LEAK_CHECK_DELAY = 0.0
     _LIMITS = settings
-    _follow_parent(os.getppid())
     trial.WATCHDOG["armed"] = True
     trial.AFTER_EVALUATION.append(_recycle_if_due)
 

@@ -76,7 +76,8 @@ def _accepted(fn: Callable[..., Any]) -> frozenset[str]:
     except (TypeError, ValueError):
         return frozenset()
     anything = any(p.kind is p.VAR_KEYWORD for p in params.values())
-    return frozenset(k for k in KEYWORDS if anything or k in params)
+    named = {n for n, p in params.items() if p.kind is not p.POSITIONAL_ONLY}
+    return frozenset(k for k in KEYWORDS if anything or k in named)
 
 
 def accepts(fitness: Callable[..., Any], keyword: str) -> bool:

@@ -63,9 +63,13 @@ class FinalPick(Strategy):
 
     def ask(self) -> Proposal | Genome | Signal:
         if not self.picking:
-            if self.budget and self.asked >= self.budget - self.top * self.repeats:
+            reserve = self.top * self.repeats
+            if self.budget and self.asked >= self.budget - reserve:
                 self.picking = True
-                self.stop_reason = f"the budget of {self.budget} trainings is spent"
+                self.stop_reason = (
+                    f"{self.asked} trainings of the budget of {self.budget} spent, {reserve} "
+                    "kept for the final pick"
+                )
             else:
                 proposal = self.base.ask()
                 self.generation = self.base.generation
@@ -102,6 +106,8 @@ class FinalPick(Strategy):
         ]  # fmt: skip
         if ranked:
             self.stop_reason += f"; the top {len(ranked)} retrained {self.repeats}x with new seeds"
+        else:
+            self.stop_reason += "; no genome was trained in full, so there was no final pick"
 
     def tell(self, genome: Genome, fitness: float | None) -> None:
         self.tell_proposal(Proposal(genome), fitness)
@@ -159,15 +165,19 @@ class FinalPick(Strategy):
 
 
 def seed_spread(records: Sequence[Mapping[str, Any]], genome_id: str) -> dict[str, Any]:
-    """Mean, standard deviation and count of ``genome_id``'s successful trainings at the top
-    rung of ``records`` (its first training and its re-evaluations)."""
+    """Mean, standard deviation and count (``seeds``) of ``genome_id``'s successful trainings
+    at the top rung of ``records`` (its first training and its re-evaluations), and how many
+    of its re-evaluations ``failed`` (when any did)."""
     top = max((r.get("rung", 0) for r in records), default=0)
+    mine = [r for r in records if r["id"] == genome_id and r.get("rung", 0) == top]
     values = [
-        float(r["fitness"]) for r in records
-        if r["id"] == genome_id and r.get("rung", 0) == top and r["fitness"] is not None
-        and r["status"] in ("ok", "cached") and r.get("cached_from") is None
+        float(r["fitness"]) for r in mine
+        if r["fitness"] is not None and r["status"] in ("ok", "cached")
+        and r.get("cached_from") is None
     ]  # fmt: skip
+    failed = sum(1 for r in mine if r.get("repeat", 0) and r["status"] not in ("ok", "cached"))
     if not values:
         return {}
     spread = statistics.stdev(values) if len(values) > 1 else 0.0
-    return {"mean": statistics.fmean(values), "std": spread, "seeds": len(values)}
+    found = {"mean": statistics.fmean(values), "std": spread, "seeds": len(values)}
+    return {**found, "failed": failed} if failed else found
