@@ -201,11 +201,20 @@ def test_end_to_end_run_on_digits(root, tmp_path):
     )
     assert [g["generation"] for g in report["generations"]] == [0, 1]
     assert report["lineage"][0]["id"] == best["id"] and report["failures"] == []
-    assert any("Total params" in line for line in report["model_summary"])
+    model = report["model"]  # the layers as data, not a drawn table
+    assert "model_summary" not in report and model["params"] == best["metrics"]["params"]
+    assert sum(layer["params"] for layer in model["layers"]) == model["params"]
+    assert model["layers"][-1]["output_shape"] == [None, 10]
     assert len(report["leaderboard"]) == len(records)
     text = cli(root, "inspect", str(run), "--no-summary", timeout=120)
     assert "lineage of the best genome" in text.stdout and "Traceback" not in text.stderr
     assert text.stderr == ""
+    whole = cli(root, "inspect", str(run), timeout=300).stdout  # piped: no terminal width
+    table = whole[whole.index('model "'):whole.index("total params")]
+    for layer in model["layers"]:  # every layer whole, no clipped column
+        assert f"{layer['name']} ({layer['class']})" in table and "…" not in table
+    assert f"total params {model['params']:,}" in whole
+    assert "val_accuracy=0." in whole and len(whole.split("val_accuracy=")[1].split(",")[0]) == 6
     exported = cli(root, "export", str(run), "--format", "savedmodel", timeout=300)
     assert exported.returncode == 0 and (run / "export" / "savedmodel" / "saved_model.pb").exists()
     assert cli(root, "export", str(run), timeout=120).returncode == 0

@@ -13,7 +13,7 @@ from typing import Any
 
 from evolve.app import config as configuration
 from evolve.app import inspection
-from evolve.app.progress import genes_line, test_scores
+from evolve.app.progress import test_scores
 from evolve.execution.environment import quiet_process
 from evolve.rundir.store import RunDir, RunDirError
 
@@ -43,17 +43,57 @@ def _quiet_backend() -> Iterator[None]:
         os.close(devnull)
 
 
-def _model_summary(path: Path) -> list[str]:
-    lines: list[str] = []
+def _model_summary(path: Path) -> tuple[list[str], dict[str, Any]]:
+    """A saved model's layers as data (name, class, output shape, parameters) for ``--json``,
+    and as a table whose columns are as wide as their longest entry (Keras' own summary draws
+    through rich, which clips its columns to the terminal's width when output is piped)."""
     with _quiet_backend():
         import keras
 
         model = keras.saving.load_model(path, safe_mode=True)
-        model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line), line_length=100)
+        layers = [
+            {
+                "name": layer.name,
+                "class": type(layer).__name__,
+                "output_shape": _shape(layer),
+                "params": int(layer.count_params()),
+            }
+            for layer in model.layers
+        ]
+        trainable = sum(int(keras.ops.size(w)) for w in model.trainable_weights)
+        data = {"name": model.name, "layers": layers, "params": int(model.count_params()),
+                "trainable": trainable}  # fmt: skip
+    return _layer_table(data), data
+
+
+def _layer_table(data: dict[str, Any]) -> list[str]:
+    rows = [("layer (type)", "output shape", "params")] + [
+        (f"{x['name']} ({x['class']})", str(tuple(x["output_shape"] or ())), f"{x['params']:,}")
+        for x in data["layers"]
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = [f'model "{data["name"]}"']
+    for n, (name, shape, params) in enumerate(rows):
+        lines.append(f"  {name:<{widths[0]}}  {shape:<{widths[1]}}  {params:>{widths[2]}}")
+        if n == 0:
+            lines.append("  " + "-" * (sum(widths) + 4))
+    lines.append(f"  total params {data['params']:,} (trainable {data['trainable']:,})")
     return lines
 
 
+def _shape(layer: Any) -> Any:
+    try:
+        shape = layer.output.shape
+    except (AttributeError, ValueError):
+        return None
+    return [None if d is None else int(d) for d in shape]
+
+
 def inspect_command(args: argparse.Namespace) -> int:
+    run = RunDir(args.run_dir)
+    if not run.config.exists() and run.holder() is not None:
+        print(f"{run.path} is a run starting up ({run.holder()}): nothing has finished yet")
+        return 0
     run, cfg, records = _load(args.run_dir)
     direction = cfg.search.direction
     report = inspection.summary(records, direction, args.top)
@@ -71,11 +111,16 @@ def inspect_command(args: argparse.Namespace) -> int:
         with _quiet_backend():
             report["test"] = test_metrics(spec, str(model))
     if model.exists() and not args.no_summary:
-        report["model_summary"] = _model_summary(model)
+        lines, data = _model_summary(model)
+        report["model_summary"] = lines if not args.json else None
+        report["model"] = data
+    report["running"] = run.holder()
     if args.json:
+        report.pop("model_summary", None)
         json.dump(report, sys.stdout, indent=2, default=str)
         print()
         return 0
+    _unused(report, cfg)
     _print(report, cfg)
     return 0
 
@@ -84,22 +129,73 @@ def _fmt(value: Any) -> str:
     return "-" if value is None else f"{value:.4f}"
 
 
+def human(key: str, value: Any) -> str:
+    """A metric rounded for people: seconds to 0.1 s, parameter counts with separators, other
+    numbers to 4 decimals (4 significant digits past 100); ``--json`` keeps full precision."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if key.endswith("seconds"):
+        return f"{value:.1f} s"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:.4f}" if abs(value) < 100 else f"{value:,.1f}"
+
+
+def _unused(report: dict[str, Any], cfg: configuration.Config) -> None:
+    """Mark the genes each shown genome does not use (``report["unused"]``: id -> names)."""
+    try:
+        space = cfg.space() if cfg.run.keras else None
+    except configuration.ConfigError:
+        space = None  # a build function that cannot be imported here: nothing to mark
+    found: dict[str, list[str]] = {}
+    if space is not None:
+        shown = [report["best"], *report["leaderboard"], *report["lineage"]]
+        for r in shown:
+            if r is not None and r["id"] not in found:
+                found[r["id"]] = unused_genes(space, r["genes"])
+    report["unused"] = found
+
+
+def unused_genes(space: Any, genes: dict[str, Any]) -> list[str]:
+    """The genes a genome does not use: those whose every other allele gives the same
+    network (the family's canonical rule makes them equal), e.g. ``residual`` of a one-layer
+    CNN or ``filters_3`` of a two-layer one."""
+    same = space.canonical(genes)
+    unused = []
+    for gene in space.genes:
+        others = [a for a in gene.alleles if a != genes.get(gene.name)][:3]
+        if others and all(space.canonical({**genes, gene.name: a}) == same for a in others):
+            unused.append(gene.name)
+    return unused
+
+
+def _genes(report: dict[str, Any], record: dict[str, Any]) -> str:
+    unused = set(report.get("unused", {}).get(record["id"], []))
+    return " ".join(
+        f"{k}={v}" if k not in unused else f"({k}={v})" for k, v in record["genes"].items()
+    )
+
+
 def _print(report: dict[str, Any], cfg: configuration.Config) -> None:
     best = report["best"]
     counts = f"{report['trained']} trained, {report['cached']} cached"
     print(f"{report['evaluations']} evaluations ({counts})")
+    if report.get("running"):
+        print(f"running now ({report['running']}): what has finished so far")
     if best is None:
         print("no evaluation has finished yet" if not report["evaluations"]
               else "no genome trained successfully")  # fmt: skip
     else:
         print(f"\nbest genome {best['id']} (generation {best['generation']}, #{best['index']})")
-        print(f"  genes:   {genes_line(best['genes'])}")
+        print(f"  genes:   {_genes(report, best)}")
+        if report.get("unused", {}).get(best["id"]):
+            print("           (in brackets: genes this network does not use)")
         spread = (report.get("exported") or {}).get("seeds")
         if spread:
             print(f"  {cfg.search.objective} mean {spread['mean']:.4f} ± {spread['std']:.4f} "
                   f"over {spread['seeds']} seeds (the final pick)")  # fmt: skip
         shown = {k: v for k, v in best["metrics"].items() if k not in ("model_path", "curve")}
-        print("  metrics: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
+        print("  metrics: " + ", ".join(f"{k}={human(k, v)}" for k, v in shown.items()))
         exported = report.get("exported") or {}
         if test_scores(exported):
             print(f"  {test_scores(exported)} (exported model)")
@@ -120,7 +216,7 @@ def _print(report: dict[str, Any], cfg: configuration.Config) -> None:
         if seeds:
             shown += f" {r['mean']:>8.4f} {r['seeds']:>5}"
         row = f"{rank:>4} {r['id']:<12} {r['fitness']:>8.4f}{shown} {params:>9} {seconds:>8.1f}"
-        print(f"  {row}  {genes_line(r['genes'])}")
+        print(f"  {row}  {_genes(report, r)}")
     print("\ngenerations:")
     print(f"  {'gen':>4} {'evaluated':>9} {'best':>8} {'mean':>8} {'diversity':>9} {'failed':>6}")
     for g in report["generations"]:

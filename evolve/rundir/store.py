@@ -120,6 +120,22 @@ class RunDir:
         os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}".encode())
         self._lock = fd
 
+    def holder(self) -> str | None:
+        """Who holds this run's lock (``pid N on HOST``), when a live process does; ``None``
+        when no process runs it. Takes nothing: the lock is tried and let go at once."""
+        if not self.lock_file.exists():
+            return None
+        fd = os.open(self.lock_file, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return os.read(fd, 200).decode(errors="replace").strip() or "another process"
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return None
+        finally:
+            os.close(fd)
+
     def log(self, line: str) -> None:
         """Append a timestamped line to ``run.log``."""
         with self.log_file.open("a", encoding="utf-8") as handle:
