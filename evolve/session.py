@@ -315,7 +315,7 @@ class Session:
         keeper = None
         if run is not None and cfg.run.keras:
             keeper = ModelKeeper(run, cfg.run.keep_models, s.direction, hold=bool(s.fidelity))
-        monitor = Monitor(console, s.direction, s.objective, run, keeper)
+        monitor = Monitor(console, s.direction, s.objective, run, keeper, s.elites())
         loop = Loop(
             strategy, self.launch.fitness, self.executor,
             workers=cfg.run.workers, seed=cfg.run.seed, objective=s.objective, budget=s.budget,

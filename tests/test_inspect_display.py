@@ -67,3 +67,33 @@ def test_a_run_starting_up_or_running_is_shown_as_it_stands(tmp_path):
     assert data["running"] is None
     best = data["best"]["fitness"]  # full precision in --json
     assert best == max(r["fitness"] for r in data["leaderboard"]) and len(repr(best)) > 6
+
+
+def test_elites_count_in_the_generation_that_carries_them():
+    from evolve.app.inspection import generations
+
+    records = [
+        {"index": i, "id": f"g{i}", "generation": g, "status": "ok", "fitness": f,
+         "genes": {"x": i}}
+        for i, (g, f) in enumerate([(0, 0.9), (0, 0.5), (1, 0.7), (1, 0.6), (1, 0.8)])
+    ] + [{"index": 5, "id": "g0", "generation": 1, "status": "ok", "fitness": 0.2,
+          "genes": {"x": 0}, "repeat": 1}]  # a re-evaluation of the final pick: not a member
+    plain = generations(records, "maximize")
+    assert [row["best"] for row in plain] == [0.9, 0.8]  # generation 1 seems to fall back
+    kept = generations(records, "maximize", elites=1)
+    assert [row["best"] for row in kept] == [0.9, 0.9]  # elitism kept the best
+    assert kept[1]["carried"] == 1 and kept[1]["evaluations"] == 3
+    assert kept[1]["mean"] == (0.9 + 0.7 + 0.6 + 0.8) / 4
+
+
+def test_the_lineage_of_a_genome_found_at_random_is_framed_around_it():
+    from evolve.app import plots
+
+    records = [{"index": 0, "id": "a" * 12, "generation": 0, "status": "ok", "fitness": 0.98,
+                "genes": {"x": 1}, "parents": [], "origin": "random", "metrics": {}}]  # fmt: skip
+    figures = {}
+    plots.draw(records, "maximize", lambda name, fig: figures.setdefault(name, fig))
+    ax = figures["lineage"].axes[0]
+    low, high = ax.get_ylim()
+    assert low < 0.98 < high and high - low < 0.1  # not an axis around 0
+    assert ax.get_xlim() == (-0.5, 0.5) and "no parents" in ax.get_title()

@@ -96,7 +96,7 @@ def inspect_command(args: argparse.Namespace) -> int:
         return 0
     run, cfg, records = _load(args.run_dir)
     direction = cfg.search.direction
-    report = inspection.summary(records, direction, args.top)
+    report = inspection.summary(records, direction, args.top, cfg.search.elites())
     best_file = run.best / "genome.json"
     model = run.best / "model.keras"
     report["exported"] = json.loads(best_file.read_text()) if best_file.exists() else None
@@ -218,12 +218,15 @@ def _print(report: dict[str, Any], cfg: configuration.Config) -> None:
         row = f"{rank:>4} {r['id']:<12} {r['fitness']:>8.4f}{shown} {params:>9} {seconds:>8.1f}"
         print(f"  {row}  {_genes(report, r)}")
     print("\ngenerations:")
-    print(f"  {'gen':>4} {'evaluated':>9} {'best':>8} {'mean':>8} {'diversity':>9} {'failed':>6}")
+    print(
+        f"  {'gen':>4} {'evaluated':>9} {'elites':>6} {'best':>8} {'mean':>8} {'diversity':>9} "
+        f"{'failed':>6}"
+    )
     for g in report["generations"]:
         best, mean = _fmt(g["best"]), _fmt(g["mean"])
         print(
-            f"  {g['generation']:>4} {g['evaluations']:>9} {best:>8} {mean:>8} "
-            f"{g['diversity']:>9.2f} {g['failed']:>6}"
+            f"  {g['generation']:>4} {g['evaluations']:>9} {g.get('carried', 0):>6} {best:>8} "
+            f"{mean:>8} {g['diversity']:>9.2f} {g['failed']:>6}"
         )
     print("\nlineage of the best genome (back to generation 0):")
     for r in report["lineage"]:

@@ -61,26 +61,39 @@ def diversity(genomes: list[dict[str, Any]]) -> float:
     return sum(sum(a[k] != b.get(k) for k in a) / genes for a, b in pairs) / len(pairs)
 
 
-def generations(records: Sequence[Record], direction: str) -> list[dict[str, Any]]:
-    """Per generation: evaluations, best and mean fitness, diversity, failures."""
+def generations(
+    records: Sequence[Record], direction: str, elites: int = 0
+) -> list[dict[str, Any]]:
+    """Per generation: evaluations, best and mean fitness, diversity, failures.
+
+    ``elites``: how many of a generation's best the next one carries over without training
+    them again (a generational GA's ``elitism``); they count in the next generation's best,
+    mean and diversity as the members they are (``carried`` says how many)."""
     rows = []
+    searched = [r for r in records if not r.get("repeat", 0)]  # the final pick aside
     by_generation = itertools.groupby(
-        sorted(records, key=lambda r: (r["generation"], r["index"])), key=lambda r: r["generation"]
+        sorted(searched, key=lambda r: (r["generation"], r["index"])), key=lambda r: r["generation"]
     )
+    carried: list[Record] = []
     for generation, group in by_generation:
-        members = list(group)
-        fitness = [r["fitness"] for r in members if Status(r["status"]).succeeded]
+        trained_here = list(group)
+        members = [*carried, *trained_here]
+        ok = [r for r in members if Status(r["status"]).succeeded]
+        fitness = [r["fitness"] for r in ok]
         best = max(fitness, key=lambda f: score(f, direction)) if fitness else None
         rows.append(
             {
                 "generation": generation,
-                "evaluations": len(members),
+                "evaluations": len(trained_here),
+                "carried": len(carried),
                 "best": best,
                 "mean": statistics.fmean(fitness) if fitness else None,
                 "diversity": round(diversity([r["genes"] for r in members]), 4),
-                "failed": sum(not Status(r["status"]).succeeded for r in members),
+                "failed": sum(not Status(r["status"]).succeeded for r in trained_here),
             }
         )
+        ranked = sorted(ok, key=lambda r: (-score(r["fitness"], direction), r["index"]))
+        carried = ranked[:elites]
     return rows
 
 
@@ -105,7 +118,9 @@ def failures(records: Sequence[Record]) -> list[Record]:
     return [r for r in trained(records) if not Status(r["status"]).succeeded]
 
 
-def summary(records: Sequence[Record], direction: str, top: int = 10) -> dict[str, Any]:
+def summary(
+    records: Sequence[Record], direction: str, top: int = 10, elites: int = 0
+) -> dict[str, Any]:
     """Everything ``inspect`` shows, as plain data (``--json``)."""
     best = best_record(records, direction)
     return {
@@ -114,7 +129,7 @@ def summary(records: Sequence[Record], direction: str, top: int = 10) -> dict[st
         "cached": sum(r.get("cached_from") is not None for r in records),
         "best": best,
         "leaderboard": leaderboard(records, direction, top),
-        "generations": generations(records, direction),
+        "generations": generations(records, direction, elites),
         "lineage": lineage(records, best["id"]) if best else [],
         "failures": failures(records),
     }

@@ -28,12 +28,14 @@ class Monitor:
         objective: str,
         run: RunDir | None,
         keeper: ModelKeeper | None,
+        elites: int = 0,
     ) -> None:
         self.console = console
         self.direction = direction
         self.objective = objective
         self.run = run
         self.keeper = keeper
+        self.elites = elites
         self.seen: list[Record] = []
         self.workers: set[tuple[str | None, int | None]] = set()
         self._drawn_at = time.monotonic()
@@ -75,7 +77,9 @@ class Monitor:
 
     def draw(self) -> None:
         if self.run is not None and self.seen:
-            plots.draw(self.seen, self.direction, self.run.save_figure, self.objective)
+            plots.draw(
+                self.seen, self.direction, self.run.save_figure, self.objective, self.elites
+            )
             self._drawn_at = time.monotonic()
 
     def _close_generations(self, generation: int) -> None:
@@ -84,7 +88,8 @@ class Monitor:
         if last is None or generation <= last:
             return
         row: dict[str, Any] = next(
-            g for g in generations(self.seen, self.direction) if g["generation"] == last
+            g for g in generations(self.seen, self.direction, self.elites)
+            if g["generation"] == last
         )
         best = "-" if row["best"] is None else f"{row['best']:.4f}"
         mean = "-" if row["mean"] is None else f"{row['mean']:.4f}"

@@ -24,7 +24,11 @@ def _pyplot() -> Any:
 
 
 def draw(
-    records: Sequence[Record], direction: str, save: SaveFigure, objective: str = "fitness"
+    records: Sequence[Record],
+    direction: str,
+    save: SaveFigure,
+    objective: str = "fitness",
+    elites: int = 0,
 ) -> None:
     """Draw ``fitness``, ``diversity`` and ``lineage`` (and ``rungs`` for a multi-fidelity run)
     and hand each figure to ``save(name, figure)`` (``RunDir.save_figure`` writes
@@ -40,7 +44,7 @@ def draw(
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         save(name, fig)
 
-    rows = inspection.generations(records, direction)
+    rows = inspection.generations(records, direction, elites)
     done = inspection.trained(records)
     ok = [r for r in done if Status(r["status"]).succeeded]
 
@@ -57,7 +61,8 @@ def draw(
 
     so_far = list(itertools.accumulate((row["best"] for row in scored), better))
     ax.plot(gens, so_far, "-", linewidth=3, alpha=0.5, label="best so far")
-    ax.plot(gens, [row["best"] for row in scored], "o-", label="best of the generation")
+    label = "best of the generation" + (" (elites included)" if elites else "")
+    ax.plot(gens, [row["best"] for row in scored], "o-", label=label)
     ax.plot(gens, [row["mean"] for row in scored], "s--", label="mean of the generation")
     ax.set(xlabel="generation", ylabel=objective, title=f"{objective} per generation")
     ax.legend()
@@ -89,6 +94,14 @@ def draw(
             r["id"][:6], where[r["id"]], fontsize=7, xytext=(4, 4), textcoords="offset points"
         )
     ax.set(xlabel="generation", ylabel=objective, title="lineage of the best genome")
+    if where:  # a lineage of one generation (or one genome) still gets a readable frame
+        xs = [g for g, _ in where.values()]
+        ys = [f for _, f in where.values()]
+        ax.set_xlim(min(xs) - 0.5, max(xs) + 0.5)
+        pad = max((max(ys) - min(ys)) * 0.15, abs(max(ys)) * 0.01, 1e-3)
+        ax.set_ylim(min(ys) - pad, max(ys) + pad)
+        if len(where) == 1:
+            ax.set_title("lineage of the best genome: found at random, no parents")
     _save(fig, "lineage")
     plt.close(fig)
 

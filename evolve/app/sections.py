@@ -151,6 +151,14 @@ class SearchSection:
     """The strategies' own settings (selection, tournament_size, startup_trials, ...): written
     flat in the [search] table, checked against the registry of strategies."""
 
+    def elites(self) -> int:
+        """How many of a generation's best the next generation carries over unchanged (a
+        generational GA's ``elitism``; 0 for every other strategy, and under rungs)."""
+        generational = self.options.get("replacement", "generational") == "generational"
+        if self.strategy != "ga" or not generational or self.fidelity:
+            return 0
+        return int(self.options.get("elitism", 1))
+
     def strategy_params(self) -> dict[str, Any]:
         """What ``make_strategy`` takes: the effort settings and the strategies' own."""
         effort = {"population": self.population, "generations": self.generations}
