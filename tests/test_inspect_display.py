@@ -97,3 +97,60 @@ def test_the_lineage_of_a_genome_found_at_random_is_framed_around_it():
     low, high = ax.get_ylim()
     assert low < 0.98 < high and high - low < 0.1  # not an axis around 0
     assert ax.get_xlim() == (-0.5, 0.5) and "no parents" in ax.get_title()
+
+
+def history_of(n=40, seed=0):
+    """A history where ``lr`` decides the fitness, ``width`` a little, ``noise`` nothing."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    records = []
+    for i in range(n):
+        genes = {"lr": float(rng.choice([1e-4, 1e-3, 1e-2])), "width": int(rng.choice([8, 16])),
+                 "noise": str(rng.choice(["a", "b", "c"]))}  # fmt: skip
+        fitness = {1e-4: 0.5, 1e-3: 0.8, 1e-2: 0.9}[genes["lr"]] + 0.02 * (genes["width"] == 16)
+        records.append({"index": i, "id": f"{i:012d}", "generation": i // 10, "genes": genes,
+                        "status": "ok", "fitness": fitness, "parents": [], "origin": "random",
+                        "metrics": {"curve": {"val_accuracy": [fitness - 0.1, fitness]}}})  # fmt: skip
+    return records
+
+
+def test_gene_importance_ranks_the_gene_that_decides_first():
+    from evolve.app.importance import gene_importance
+
+    found = gene_importance(history_of())
+    assert next(iter(found)) == "lr" and found["lr"]["mean"] > 5 * found["noise"]["mean"]
+    assert found["width"]["mean"] > found["noise"]["mean"]
+    assert gene_importance(history_of(n=5)) is None  # too few to say anything
+
+
+def test_every_plot_is_drawn_and_inspect_plots_lists_them(tmp_path):
+    from evolve.app import gene_plots
+
+    figures = {}
+    gene_plots.draw(history_of(), "maximize", lambda name, fig: figures.setdefault(name, fig),
+                    "val_accuracy")  # fmt: skip
+    assert set(figures) == {"importance", "slices", "parallel", "curves"}
+    assert figures["importance"].axes[0].get_yticklabels()[-1].get_text() == "lr"
+    assert len(figures["curves"].axes[0].lines) == 5
+
+    out = tmp_path / "run"
+    evolve.optimize({"x": {"type": "int", "min": 0, "max": 9}, "y": {"type": "flag"}},
+                    lambda genes: genes["x"] / 9, population=6, generations=3, out=out)  # fmt: skip
+    shown = run_cli("inspect", str(out), "--plots")
+    assert shown.returncode == 0, shown.stderr
+    listed = {Path(line).stem for line in shown.stdout.split()}
+    assert {"fitness", "diversity", "lineage", "importance", "slices", "parallel"} <= listed
+    assert all(Path(line).read_bytes()[:4] == b"\x89PNG" for line in shown.stdout.split())
+
+
+def test_inspect_plots_of_nothing_is_one_line(tmp_path):
+    out = tmp_path / "failed"
+    evolve.optimize({"x": {"type": "int", "min": 0, "max": 3}, "y": {"type": "flag"}},
+                    lambda genes: 1 / 0, population=2, generations=1, out=out)  # fmt: skip
+    shown = run_cli("inspect", str(out), "--plots")
+    assert shown.returncode == 2 and shown.stderr.strip().endswith("nothing to plot (none "
+                                                                    "succeeded)")  # fmt: skip
+    assert len(shown.stderr.strip().splitlines()) == 1
+    shown = run_cli("inspect", str(tmp_path), "--plots")
+    assert shown.returncode == 2 and "holds no run" in shown.stderr

@@ -135,6 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--evaluate", action="store_true", help="score the exported model on the test split"
     )
     inspect.add_argument("--no-summary", action="store_true", help="skip the Keras summary")
+    inspect.add_argument(
+        "--plots", action="store_true",
+        help="draw every plot into RUN_DIR/plots (importance, slices, parallel, curves, ...)",
+    )  # fmt: skip
     export = commands.add_parser(
         "export",
         help="export the best model for serving",

@@ -96,6 +96,8 @@ def inspect_command(args: argparse.Namespace) -> int:
         return 0
     run, cfg, records = _load(args.run_dir)
     direction = cfg.search.direction
+    if getattr(args, "plots", False):
+        return _plots(run, cfg, records)
     report = inspection.summary(records, direction, args.top, cfg.search.elites())
     best_file = run.best / "genome.json"
     model = run.best / "model.keras"
@@ -122,6 +124,21 @@ def inspect_command(args: argparse.Namespace) -> int:
         return 0
     _unused(report, cfg)
     _print(report, cfg)
+    return 0
+
+
+def _plots(run: RunDir, cfg: configuration.Config, records: list[dict[str, Any]]) -> int:
+    """``inspect --plots``: every plot of the run drawn again into ``plots/``, listed."""
+    from evolve.app import gene_plots, plots
+
+    if not any(r["status"] in ("ok", "cached") for r in records):
+        finished = "no evaluation has finished yet" if not records else "none succeeded"
+        raise RunDirError(f"{run.path}: nothing to plot ({finished})")
+    s = cfg.search
+    plots.draw(records, s.direction, run.save_figure, s.objective, s.elites())
+    gene_plots.draw(records, s.direction, run.save_figure, s.objective)
+    for path in sorted(run.plots.glob("*.png")):
+        print(path)
     return 0
 
 

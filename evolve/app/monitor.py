@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from evolve.app import plots
+from evolve.app import gene_plots, plots
 from evolve.app.inspection import generations
 from evolve.app.progress import Console, genes_line
 from evolve.engine.records import Record
@@ -73,6 +73,8 @@ class Monitor:
         if self.seen:
             self._close_generations(max(r.generation for r in self.seen) + 1)
             self.draw()
+            if self.run is not None:  # the gene plots: once, at the end (a forest is fitted)
+                gene_plots.draw(self.seen, self.direction, self.run.save_figure, self.objective)
         self.console.say(f"stopped: {stop_reason}")
 
     def draw(self) -> None:

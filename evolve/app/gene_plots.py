@@ -1,0 +1,138 @@
+"""Pictures of what the search learnt about genes (matplotlib, headless): importance, fitness
+against each gene's alleles (slices), parallel coordinates of the top genomes, and the
+training curves of the top genomes. Drawn at the end of a run, by ``inspect --plots`` and by
+``report``: the importance fit costs up to a second, too much for every redraw."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from evolve.app import inspection
+from evolve.app.importance import encode, gene_importance
+from evolve.engine.records import Status
+
+Record = Mapping[str, Any]
+SaveFigure = Callable[[str, Any], None]
+TOP = 10
+
+
+def draw(records: Sequence[Record], direction: str, save: SaveFigure, objective: str) -> None:
+    """``importance``, ``slices``, ``parallel`` and ``curves``, each when the history has what
+    it needs (importance: 8 successful trainings), handed to ``save(name, figure)``."""
+    from evolve.app.plots import _pyplot
+
+    plt = _pyplot()
+    ok = [
+        r for r in records
+        if Status(r["status"]).succeeded and r["fitness"] is not None and not r.get("repeat")
+    ]  # fmt: skip
+    if not ok:
+        return
+    for name, figure in (
+        ("importance", _importance(plt, records, objective)),
+        ("slices", _slices(plt, ok, objective)),
+        ("parallel", _parallel(plt, records, direction, objective)),
+        ("curves", _curves(plt, records, direction, objective)),
+    ):
+        if figure is not None:
+            save(name, figure)
+            plt.close(figure)
+
+
+def _importance(plt: Any, records: Sequence[Record], objective: str) -> Any:
+    found = gene_importance(records)
+    if not found:
+        return None
+    names = list(found)[::-1]
+    fig, ax = plt.subplots(figsize=(7, 0.4 * len(names) + 1.5))
+    ax.barh(names, [found[n]["mean"] for n in names], xerr=[found[n]["std"] for n in names],
+            color="tab:blue", alpha=0.8)  # fmt: skip
+    ax.set(xlabel=f"drop in a random forest's fit of {objective} when the gene is shuffled",
+           title="gene importance (permutation importance, scikit-learn)")  # fmt: skip
+    fig.tight_layout()
+    return fig
+
+
+def _slices(plt: Any, ok: Sequence[Record], objective: str) -> Any:
+    names = [g for g in ok[0]["genes"] if len({str(r["genes"].get(g)) for r in ok}) > 1]
+    if not names:
+        return None
+    cols = min(3, len(names))
+    rows = -(-len(names) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), squeeze=False)
+    for ax, gene in zip(axes.flat, names, strict=False):
+        values = [r["genes"].get(gene) for r in ok]
+        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+        if numeric:
+            ax.scatter(values, [r["fitness"] for r in ok], s=14, alpha=0.5)
+            if any(isinstance(v, float) and v > 0 for v in values) and "learning" in gene:
+                ax.set_xscale("log")
+        else:
+            labels = sorted({str(v) for v in values})
+            ax.scatter([labels.index(str(v)) for v in values], [r["fitness"] for r in ok],
+                       s=14, alpha=0.5)  # fmt: skip
+            ax.set_xticks(range(len(labels)), labels)
+        ax.set(xlabel=gene, ylabel=objective)
+    for ax in list(axes.flat)[len(names):]:
+        ax.set_visible(False)
+    fig.suptitle(f"{objective} against each gene's alleles (slices)")
+    fig.tight_layout()
+    return fig
+
+
+def _parallel(plt: Any, records: Sequence[Record], direction: str, objective: str) -> Any:
+    board = inspection.leaderboard(records, direction, TOP)
+    if len(board) < 2:
+        return None
+    names = [g for g in board[0]["genes"] if len({str(r["genes"].get(g)) for r in board}) > 1]
+    if not names:
+        return None
+    columns = []
+    for gene in names:
+        coded = encode([r["genes"].get(gene) for r in board])
+        span = coded.max() - coded.min()
+        columns.append((coded - coded.min()) / span if span else coded * 0 + 0.5)
+    fitness = [r["mean"] for r in board]
+    low, high = min(fitness), max(fitness)
+    cmap = plt.get_cmap("viridis")
+    fig, ax = plt.subplots(figsize=(1.3 * len(names) + 3, 4.5))
+    for i, r in enumerate(board):
+        shade = (r["mean"] - low) / (high - low) if high > low else 1.0
+        ax.plot(range(len(names)), [c[i] for c in columns], "-o", color=cmap(shade),
+                alpha=0.8, label=f"{r['id'][:6]} {r['mean']:.4f}")  # fmt: skip
+    ax.set_xticks(range(len(names)), names, rotation=20)
+    ax.set_yticks([0, 1], ["lowest", "highest"])
+    ax.set_title(f"the top {len(board)} genomes, each gene scaled to its alleles in the top")
+    ax.legend(fontsize=7, title=objective, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.tight_layout()
+    return fig
+
+
+def _curves(plt: Any, records: Sequence[Record], direction: str, objective: str) -> Any:
+    """Each top genome's learning curve, its rungs joined (a continued rung goes on from the
+    epoch its state was saved at)."""
+    board = inspection.leaderboard(records, direction, 5)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    drawn = 0
+    for row in board:
+        points: dict[int, float] = {}
+        mine = [r for r in records if r["id"] == row["id"] and not r.get("repeat")
+                and Status(r["status"]) == Status.OK]  # fmt: skip
+        for r in sorted(mine, key=lambda r: r.get("fidelity", 0)):
+            curve = (r.get("metrics") or {}).get("curve", {}).get(objective)
+            start = (r.get("metrics") or {}).get("initial_epoch", 0)
+            for i, v in enumerate(curve or []):
+                points[start + i + 1] = v
+        if points:
+            xs = sorted(points)
+            ax.plot(xs, [points[x] for x in xs], "-o", markersize=3,
+                    label=f"{row['id'][:6]} ({row['mean']:.4f})")  # fmt: skip
+            drawn += 1
+    if not drawn:
+        plt.close(fig)
+        return None
+    ax.set(xlabel="epoch", ylabel=objective, title=f"training curves of the top {drawn} genomes")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
