@@ -340,6 +340,12 @@ class Session:
                 if keeper is not None:
                     keeper.export()
             outcome = loop.run()
+            full = strategy.full_fidelity
+            if full and outcome.best is not None and outcome.best.fidelity < full:
+                outcome.stop_reason += (
+                    f"; no genome reached the top rung ({full} epochs): the best was trained "
+                    f"{outcome.best.fidelity}"
+                )
             if run is not None:
                 set_aside(run, loop.ledger.stale)
             monitor.finish(outcome.stop_reason)

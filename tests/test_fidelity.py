@@ -514,3 +514,35 @@ def test_a_budget_spent_under_rungs_says_what_it_kept_for_the_final_pick():
     )  # fmt: skip
     assert "kept for the final pick" in outcome.stop_reason
     assert len(outcome.records) <= 12
+
+
+def test_a_target_counts_only_at_full_training():
+    def fitness(genes, epochs=0, initial_epoch=0):
+        return genes["x0"] * 10 + genes["x1"] - epochs  # a 1-epoch result looks best
+
+    outcome = evolve.optimize(SPACE, fitness, population=6, generations=10, seed=0, target=85,
+                              **MULTI)  # fmt: skip
+    assert outcome.stop_reason == "target fitness 85.0 reached"
+    assert outcome.best.fidelity == 9 and outcome.best.fitness >= 85
+
+
+def test_a_run_whose_best_never_reached_the_top_rung_says_so():
+    outcome = evolve.optimize(SPACE, Curves(), population=6, generations=10, budget=5, **MULTI)
+    assert outcome.best.fidelity < 9
+    assert "no genome reached the top rung (9 epochs): the best was trained" in (
+        outcome.stop_reason
+    )
+
+
+def test_the_leaderboard_puts_the_final_picks_best_first_and_outcome_has_its_spread():
+    from evolve.app.inspection import leaderboard
+
+    def fitness(genes, seed, repeat=0):
+        return -quality(genes) + (seed % 7) / 2  # minimised, noisy
+
+    outcome = evolve.optimize(SPACE, fitness, population=8, generations=3, seed=1,
+                              direction="minimize", final_reevaluations=2, final_top=1)  # fmt: skip
+    board = leaderboard([r.to_json() for r in outcome.records], "minimize")
+    assert board[0]["id"] == outcome.best.id and board[0]["seeds"] == 3
+    assert outcome.seeds["seeds"] == 3
+    assert outcome.seeds["mean"] == pytest.approx(board[0]["mean"])

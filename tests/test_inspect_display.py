@@ -154,3 +154,40 @@ def test_inspect_plots_of_nothing_is_one_line(tmp_path):
     assert len(shown.stderr.strip().splitlines()) == 1
     shown = run_cli("inspect", str(tmp_path), "--plots")
     assert shown.returncode == 2 and "holds no run" in shown.stderr
+
+
+def test_the_report_is_one_self_contained_page_with_every_section(tmp_path):
+    import re
+
+    out = tmp_path / "run"
+    evolve.optimize({"x": {"type": "int", "min": 0, "max": 9}, "y": {"type": "flag"}},
+                    lambda genes: genes["x"] / 9, population=6, generations=3, out=out)  # fmt: skip
+    shown = run_cli("report", str(out))
+    assert shown.returncode == 0, shown.stderr
+    page = Path(shown.stdout.strip()).read_text()
+    assert Path(shown.stdout.strip()) == out / "report.html"
+    for section in ("Best genome", "Leaderboard", "Gene importance", "Generations", "Plots",
+                    "Failures", "Config"):  # fmt: skip
+        assert f"<h2>{section}</h2>" in page
+    images = re.findall(r'<img alt="(\w+)" src="data:image/png;base64,', page)
+    assert {"fitness", "importance", "slices", "parallel", "lineage"} <= set(images)
+    assert "<script" not in page and "http" not in page.split("<h2>Config</h2>")[0]
+    assert "strategy = &quot;ga&quot;" in page  # the config, escaped
+    holder = RunDir(out)
+    holder.lock()
+    try:  # a run in progress is reported as it stands
+        assert run_cli("report", str(out)).returncode == 0
+        assert "Running now" in (out / "report.html").read_text()
+    finally:
+        holder.close()
+
+
+def test_a_report_of_nothing_is_one_line(tmp_path):
+    out = tmp_path / "failed"
+    evolve.optimize({"x": {"type": "int", "min": 0, "max": 3}, "y": {"type": "flag"}},
+                    lambda genes: 1 / 0, population=2, generations=1, out=out)  # fmt: skip
+    for target in (out, tmp_path):
+        shown = run_cli("report", str(target))
+        assert shown.returncode == 2 and len(shown.stderr.strip().splitlines()) == 1
+    assert "nothing to report (none succeeded)" in run_cli("report", str(out)).stderr
+    assert not (out / "report.html").exists()

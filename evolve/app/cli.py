@@ -147,6 +147,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     export.add_argument("--format", choices=("keras", "savedmodel"), default="keras")
     export.add_argument("--out", type=Path, help="target (default: RUN_DIR/export/...)")
+    report = commands.add_parser(
+        "report",
+        help="write RUN_DIR/report.html: one self-contained page of the run, plots included",
+        description="Write RUN_DIR/report.html: summary, best genome and its test score, "
+        "leaderboard, gene importance, generations, failures, config and every plot, in one "
+        "HTML file (no other file, no network). Reads the run directory only.",
+    )
+    report.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     return parser
 
 
@@ -161,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.suppress(ValueError):  # (only the main thread may set a handler)
         signal.signal(signal.SIGTERM, _interrupt)  # a `kill` ends a run as Ctrl-C does
     try:
-        if args.command in ("inspect", "export"):
+        if args.command in ("inspect", "export", "report"):
             from evolve.app import commands
 
             return getattr(commands, f"{args.command}_command")(args)
@@ -235,15 +243,6 @@ def resume_command(args: argparse.Namespace) -> int:
     return report(outcome, args.run_dir, objective)
 
 
-def _top_epochs(run: RunDir) -> int:
-    """The top rung's epochs of a multi-fidelity run (0 for any other run)."""
-    try:
-        cfg = session.read_config(run)
-    except (OSError, ValueError):
-        return 0
-    return configuration.max_epochs(cfg) if cfg.search.fidelity else 0
-
-
 def report(outcome: Outcome, run_dir: Path, objective: str) -> int:
     """Print the summary of a finished run; exit code 1 when nothing trained or it aborted."""
     run = RunDir(run_dir)
@@ -272,12 +271,7 @@ def report(outcome: Outcome, run_dir: Path, objective: str) -> int:
     if "params" in metrics:
         line += f"   parameters {metrics['params']:,}"
     print(line)
-    top = _top_epochs(run)
-    if best.fidelity and best.fidelity < top:
-        print(
-            f"  note: no genome reached the top rung ({top} epochs); the best was trained "
-            f"{best.fidelity} (too few genomes for search.eta, or the budget ran out)"
-        )
+
     if "final" in test:
         print(
             f"  retrained on train + validation for {test['final']['epochs']} epochs: "

@@ -102,6 +102,11 @@ def inspect_command(args: argparse.Namespace) -> int:
     best_file = run.best / "genome.json"
     model = run.best / "model.keras"
     report["exported"] = json.loads(best_file.read_text()) if best_file.exists() else None
+    if report["best"] is not None:
+        from evolve.search.fidelity.final_pick import seed_spread
+
+        spread = seed_spread(records, report["best"]["id"])
+        report["best_seeds"] = spread if spread.get("seeds", 0) > 1 else None
     if args.evaluate:
         if not cfg.run.keras:
             raise RunDirError(f"{run.path} evaluates a Python fitness: it has no model to score")
@@ -277,4 +282,16 @@ def export_command(args: argparse.Namespace) -> int:
             f"{target.stem}.labels.json"
         )
         print(f"  its outputs' labels (index -> label): {labels}")
+    return 0
+
+
+def report_command(args: argparse.Namespace) -> int:
+    """``report RUN_DIR``: write ``RUN_DIR/report.html`` (see ``report_html``)."""
+    from evolve.app.report_html import write_report
+
+    run = RunDir(args.run_dir)
+    if not run.config.exists() and run.holder() is not None:
+        raise RunDirError(f"{run.path} is a run starting up ({run.holder()}): nothing to report")
+    run, cfg, records = _load(args.run_dir)
+    print(write_report(run, cfg, records))
     return 0

@@ -24,7 +24,8 @@ def trained(records: Sequence[Record]) -> list[Record]:
 def leaderboard(records: Sequence[Record], direction: str, top: int = 10) -> list[dict[str, Any]]:
     """The ``top`` genomes, one row each: the record of its first training at the highest rung
     it reached, with ``mean`` and ``seeds`` over that training and its re-evaluations (the final
-    pick); genomes of a higher rung first, then by mean fitness (the rule of ``best_record``)."""
+    pick); genomes of a higher rung first, then those the final pick re-evaluated, then by mean
+    fitness: the rule of ``best_record``, so the first row is the run's best."""
     rows: dict[str, dict[str, Any]] = {}
     values: dict[str, list[float]] = {}
     ok, keys = [], set()
@@ -45,10 +46,14 @@ def leaderboard(records: Sequence[Record], direction: str, top: int = 10) -> lis
     for gid, row in rows.items():
         row["mean"] = statistics.fmean(values[gid])
         row["seeds"] = len(values[gid])
+    picked = any(r["seeds"] > 1 for r in rows.values())  # a final pick: its genomes first
     ranked = sorted(
         rows.values(),
-        key=lambda r: (-r.get("rung", 0), -score(r["mean"], direction), r["index"]),
-    )
+        key=lambda r: (
+            -r.get("rung", 0), -(picked and r["seeds"] > 1), -score(r["mean"], direction),
+            r["index"],
+        ),
+    )  # fmt: skip
     return ranked[:top]
 
 

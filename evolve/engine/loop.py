@@ -68,7 +68,7 @@ class Loop:
         self.seed = seed
         self.objective = objective
         self.ordered = ordered
-        self.stops = StopRules(budget, target, strategy.direction)
+        self.stops = StopRules(budget, target, strategy.direction, full=strategy.full_fidelity)
         self.failures = Failures(policy or FailurePolicy())
         self.renew = renew
         self.on_record = on_record or (lambda record: None)

@@ -160,6 +160,9 @@ class Outcome:
     """The final report of a Keras run: the best model's test metrics (``test_accuracy``, ...)."""
     run_dir: Path | None = None
     """The run directory, when the run has one."""
+    seeds: dict[str, Any] = field(default_factory=dict)
+    """The best genome's ``mean``, ``std`` and count (``seeds``) over its trainings when the
+    final pick re-evaluated it (``seed_spread``); empty otherwise."""
 
     def best_model(self) -> Any:
         """The best genome's trained network, ``keras.saving.load_model`` of the run's
@@ -177,7 +180,7 @@ class Outcome:
         cls, records: list[Record], stop_reason: str, direction: str, aborted: bool, trained: int
     ) -> Outcome:
         """The outcome of a run that finished with ``records``."""
-        return cls(
+        found = cls(
             records=records,
             stop_reason=stop_reason,
             direction=direction,
@@ -187,6 +190,11 @@ class Outcome:
             failed=sum(not r.succeeded for r in records),
             best=best_record(records, direction),
         )
+        if found.best is not None and any(r.repeat for r in records):
+            from evolve.search.fidelity.final_pick import seed_spread
+
+            found.seeds = seed_spread(records, found.best.id)
+        return found
 
 
 def best_record(records: Sequence[Mapping[str, Any]], direction: str) -> Any:

@@ -18,9 +18,14 @@ class StopRules:
     target: float | None = None
     direction: str = "maximize"
     reached: bool = False
+    full: int = 0
+    """A multi-fidelity run's top-rung epochs: only a result trained that far reaches the
+    target (0: every result counts)."""
 
     def see(self, record: Record) -> None:
         """Note a finished record (the target may now be reached)."""
+        if self.full and record.fidelity != self.full:
+            return
         if self.target is not None and record.succeeded:
             goal = score(self.target, self.direction)
             self.reached |= score(record.fitness, self.direction) >= goal

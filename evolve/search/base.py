@@ -177,6 +177,13 @@ class Strategy(ABC):
         propose fidelities or repeats override it."""
         self.tell(proposal.genome, fitness)
 
+    @property
+    def full_fidelity(self) -> int:
+        """The epochs of a full training when this strategy proposes fidelities (its top
+        rung), else 0."""
+        base = getattr(self, "base", None)
+        return base.full_fidelity if isinstance(base, Strategy) else 0
+
     def promoted(self, genome: Genome, rung: int, fitness: float | None) -> None:
         """A genome told earlier was trained further, to ``rung``, with ``fitness`` there
         (multi-fidelity runs). Ignored by default; the GA compares genomes at the highest

@@ -115,6 +115,10 @@ class SuccessiveHalving(Strategy):
         else:
             self.base.promoted(genome, proposal.rung, fitness)
 
+    @property
+    def full_fidelity(self) -> int:
+        return self.epochs[-1]
+
     # -- effort, state ------------------------------------------------------------------------
 
     def extend(self, generations: int) -> None:
