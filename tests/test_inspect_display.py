@@ -191,3 +191,16 @@ def test_a_report_of_nothing_is_one_line(tmp_path):
         assert shown.returncode == 2 and len(shown.stderr.strip().splitlines()) == 1
     assert "nothing to report (none succeeded)" in run_cli("report", str(out)).stderr
     assert not (out / "report.html").exists()
+
+
+def test_the_progress_bar_ends_full_and_ignores_a_re_evaluations_seed():
+    from evolve.app.progress import Progress
+
+    bar = Progress(29, direction="maximize")
+    for i in range(12):  # a space that ran out after 12
+        bar.update({"status": "ok", "fitness": 0.5 + i / 100, "generation": 0})
+    bar.update({"status": "ok", "fitness": 0.99, "generation": 0, "repeat": 1})
+    assert bar.best == 0.61
+    bar.finish()
+    assert bar.bar.total == bar.bar.n == 13
+    bar.close()

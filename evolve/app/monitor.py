@@ -75,6 +75,7 @@ class Monitor:
             self.draw()
             if self.run is not None:  # the gene plots: once, at the end (a forest is fitted)
                 gene_plots.draw(self.seen, self.direction, self.run.save_figure, self.objective)
+        self.console.progress.finish()
         self.console.say(f"stopped: {stop_reason}")
 
     def draw(self) -> None:

@@ -29,6 +29,8 @@ class Progress:
 
     def update(self, record: Mapping[str, Any]) -> None:
         fitness = record["fitness"] if Status(record["status"]).succeeded else None
+        if record.get("repeat", 0):
+            fitness = None  # a re-evaluation's seed is not a new best (the mean decides)
         if fitness is not None and (
             self.best is None or score(fitness, self.direction) > score(self.best, self.direction)
         ):
@@ -51,6 +53,13 @@ class Progress:
             self.bar.write(line, file=sys.stderr)
         else:
             print(line, file=sys.stderr)
+
+    def finish(self) -> None:
+        """The run ended on its own: the total is what was done (a space that ran out early,
+        an estimate that was off), so the bar ends full."""
+        if self.bar is not None and self.bar.total != self.bar.n:
+            self.bar.total = self.bar.n
+            self.bar.refresh()
 
     def close(self) -> None:
         if self.bar is not None:
