@@ -204,3 +204,20 @@ def test_the_progress_bar_ends_full_and_ignores_a_re_evaluations_seed():
     bar.finish()
     assert bar.bar.total == bar.bar.n == 13
     bar.close()
+
+
+def test_a_plot_that_cannot_be_drawn_is_a_warning_not_the_end_of_the_run(tmp_path, monkeypatch):
+    from evolve.app import gene_plots
+
+    def broken(*args):
+        raise ValueError("a metric no plot understands")
+
+    monkeypatch.setattr(gene_plots, "draw", broken)
+    out = tmp_path / "run"
+    outcome = evolve.optimize({"x": {"type": "int", "min": 0, "max": 9}, "y": {"type": "flag"}},
+                              lambda genes: {"fitness": genes["x"], "curve": [1, 2]},
+                              population=4, generations=1, out=out)  # fmt: skip
+    assert outcome.best is not None and (out / "summary.json").exists()
+    assert "warning: a plot could not be drawn (ValueError: a metric no plot understands)" in (
+        (out / "run.log").read_text()
+    )

@@ -120,10 +120,16 @@ def _curves(plt: Any, records: Sequence[Record], direction: str, objective: str)
         mine = [r for r in records if r["id"] == row["id"] and not r.get("repeat")
                 and Status(r["status"]) == Status.OK]  # fmt: skip
         for r in sorted(mine, key=lambda r: r.get("fidelity", 0)):
-            curve = (r.get("metrics") or {}).get("curve", {}).get(objective)
-            start = (r.get("metrics") or {}).get("initial_epoch", 0)
-            for i, v in enumerate(curve or []):
-                points[start + i + 1] = v
+            metrics = r.get("metrics") or {}
+            curves = metrics.get("curve")  # a fitness of yours may call anything "curve"
+            curve = curves.get(objective) if isinstance(curves, Mapping) else None
+            if not isinstance(curve, list):
+                continue
+            start = metrics.get("initial_epoch", 0)
+            start = start if isinstance(start, int) else 0
+            for i, v in enumerate(curve):
+                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                    points[start + i + 1] = v
         if points:
             xs = sorted(points)
             ax.plot(xs, [points[x] for x in xs], "-o", markersize=3,

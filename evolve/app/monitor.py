@@ -10,6 +10,7 @@ from evolve.app import gene_plots, plots
 from evolve.app.inspection import generations
 from evolve.app.progress import Console, genes_line
 from evolve.engine.records import Record
+from evolve.execution.trial import one_line
 from evolve.rundir.keeper import ModelKeeper
 from evolve.rundir.store import RunDir
 
@@ -74,16 +75,30 @@ class Monitor:
             self._close_generations(max(r.generation for r in self.seen) + 1)
             self.draw()
             if self.run is not None:  # the gene plots: once, at the end (a forest is fitted)
-                gene_plots.draw(self.seen, self.direction, self.run.save_figure, self.objective)
+                self._safely(
+                    gene_plots.draw, self.seen, self.direction, self.run.save_figure,
+                    self.objective,
+                )  # fmt: skip
         self.console.progress.finish()
         self.console.say(f"stopped: {stop_reason}")
 
     def draw(self) -> None:
         if self.run is not None and self.seen:
-            plots.draw(
-                self.seen, self.direction, self.run.save_figure, self.objective, self.elites
-            )
+            self._safely(
+                plots.draw, self.seen, self.direction, self.run.save_figure, self.objective,
+                self.elites,
+            )  # fmt: skip
             self._drawn_at = time.monotonic()
+
+    def _safely(self, draw: Any, *args: Any) -> None:
+        """A plot that cannot be drawn (odd metrics of a fitness of yours) is a warning,
+        never the end of the run; a full disk is still the run directory's error."""
+        try:
+            draw(*args)
+        except OSError:
+            raise
+        except Exception as exc:
+            self.console.warn(f"warning: a plot could not be drawn ({one_line(exc)})")
 
     def _close_generations(self, generation: int) -> None:
         """A line for the generation that a record of ``generation`` shows to be complete."""

@@ -31,8 +31,10 @@ class MedianRule:
         """Keep the objective's curve of a successful training (not a repeat or a cache hit)."""
         if record["status"] != "ok" or record.get("repeat", 0):
             return
-        curve = (record["metrics"] or {}).get("curve", {}).get(self.objective)
-        if curve and not record["metrics"].get("initial_epoch"):
+        metrics = record["metrics"] or {}
+        curves = metrics.get("curve")
+        curve = curves.get(self.objective) if isinstance(curves, Mapping) else None
+        if isinstance(curve, list) and curve and not metrics.get("initial_epoch"):
             self.curves.append([float(v) for v in curve])
 
     def limits(self) -> dict[str, Any] | None:
