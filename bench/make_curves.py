@@ -25,6 +25,8 @@ import time
 import tomllib
 from pathlib import Path
 
+from make_table import trained
+
 from genomes.space import SearchSpace
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,14 +57,6 @@ def run_grid(seed: int, workers: int, size: int) -> Path:
     print(f"seed {seed}: run_evolution.py {' '.join(command)}", flush=True)
     subprocess.run([sys.executable, str(ROOT / "run_evolution.py"), *command], check=True)
     return out
-
-
-def trained(run: Path) -> list[dict[str, object]]:
-    """The records of ``run``'s trainings (cached answers left out)."""
-    if not (run / "history.jsonl").exists():
-        return []
-    records = [json.loads(line) for line in (run / "history.jsonl").read_text().splitlines()]
-    return [r for r in records if r["status"] != "cached"]
 
 
 def main() -> int:

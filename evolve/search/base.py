@@ -47,12 +47,6 @@ class Proposal:
     initial_epoch: int = 0
     repeat: int = 0
 
-    @property
-    def key(self) -> str:
-        """What the run's cache answers by: the genome at this fidelity (a repeat: never)."""
-        key = self.genome.id if not self.epochs else f"{self.genome.id}@{self.epochs}"
-        return f"{key}#{self.repeat}" if self.repeat else key
-
 
 def score(fitness: float | None, direction: str) -> float:
     """Fitness as a number where higher is better; a failed evaluation scores ``-inf``."""
