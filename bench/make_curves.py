@@ -15,17 +15,10 @@ resumable run under ``bench/runs/`` (not committed): rerunning resumes it.
 from __future__ import annotations
 
 import argparse
-import csv
-import json
-import os
-import platform
-import subprocess
-import sys
-import time
 import tomllib
 from pathlib import Path
 
-from make_table import trained
+from make_table import search_hours, train_grid, trained, write_table
 
 from genomes.space import SearchSpace
 
@@ -43,20 +36,7 @@ def space() -> dict[str, dict[str, object]]:
 
 def run_grid(seed: int, workers: int, size: int) -> Path:
     """Train the whole grid with ``seed`` (resuming an interrupted run); return its folder."""
-    out = RUNS / f"curves-e8-s{seed}"
-    if len(trained(out)) >= size:
-        print(f"seed {seed}: {out} already holds the whole grid")
-        return out
-    if (out / "history.jsonl").exists():
-        command = ["resume", str(out), "--quiet"]
-    else:
-        command = [
-            "run", "--config", str(CONFIG), "--seed", str(seed), "--workers", str(workers),
-            "--out", str(out), "--quiet",
-        ]  # fmt: skip
-    print(f"seed {seed}: run_evolution.py {' '.join(command)}", flush=True)
-    subprocess.run([sys.executable, str(ROOT / "run_evolution.py"), *command], check=True)
-    return out
+    return train_grid(RUNS / f"curves-e8-s{seed}", size, seed, workers, ["--config", str(CONFIG)])
 
 
 def main() -> int:
@@ -75,15 +55,8 @@ def main() -> int:
             row.update(seed=seed, status=record["status"])
             row.update({f"acc_{e + 1}": curve[e] if e < len(curve) else "" for e in range(8)})
             table.append(row)
-        ends = [r["started"] + r["seconds"] for r in records]
-        hours += (max(ends) - min(r["started"] for r in records)) / 3600
-    DATA.mkdir(parents=True, exist_ok=True)
-    with open(DATA / f"{NAME}.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(table[0]))
-        writer.writeheader()
-        writer.writerows(table)
+        hours += search_hours(records)
     about = {
-        "made": time.strftime("%Y-%m-%d"),
         "command": f"python bench/make_curves.py --seeds {' '.join(map(str, args.seeds))} "
         f"--workers {args.workers}",
         "config": "bench/curves.toml (grid strategy, 8 epochs, no early stopping)",
@@ -91,14 +64,8 @@ def main() -> int:
         "epochs": 8,
         "seeds": args.seeds,
         "configurations": size,
-        "rows": len(table),
-        "failed": sum(row["status"] != "ok" for row in table),
-        "machine": f"{os.cpu_count()} CPU cores ({platform.machine()}), "
-        f"{args.workers} workers, Python {platform.python_version()}",
-        "search_hours": round(hours, 2),
     }
-    (DATA / f"{NAME}.json").write_text(json.dumps(about, indent=2) + "\n")
-    print(f"wrote {DATA / NAME}.csv: {len(table)} rows, {size} configurations")
+    write_table(NAME, table, args.workers, hours, about)
     return 0
 
 

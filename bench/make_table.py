@@ -36,19 +36,53 @@ GRID_SIZE = 288
 def run_grid(seed: int, epochs: int, workers: int) -> Path:
     """Train the whole grid with ``seed`` (resuming an interrupted run); return its folder."""
     out = RUNS / f"lesson-grid-e{epochs}-s{seed}"
-    if len(trained(out)) >= GRID_SIZE:
+    start = ["--config", str(CONFIG), "--strategy", "grid", "--epochs", str(epochs)]
+    return train_grid(out, GRID_SIZE, seed, workers, start)
+
+
+def train_grid(out: Path, size: int, seed: int, workers: int, start: list[str]) -> Path:
+    """Run ``run_evolution.py run START...`` into ``out`` until its history holds ``size``
+    trainings, resuming a run that was interrupted; return ``out``."""
+    if len(trained(out)) >= size:
         print(f"seed {seed}: {out} already holds the whole grid")
         return out
     if (out / "history.jsonl").exists():
         command = ["resume", str(out), "--quiet"]
     else:
-        command = [
-            "run", "--config", str(CONFIG), "--strategy", "grid", "--epochs", str(epochs),
-            "--seed", str(seed), "--workers", str(workers), "--out", str(out), "--quiet",
-        ]  # fmt: skip
+        command = ["run", *start, "--seed", str(seed), "--workers", str(workers),
+                   "--out", str(out), "--quiet"]  # fmt: skip
     print(f"seed {seed}: run_evolution.py {' '.join(command)}", flush=True)
     subprocess.run([sys.executable, str(ROOT / "run_evolution.py"), *command], check=True)
     return out
+
+
+def search_hours(records: list[dict[str, object]]) -> float:
+    """Wall hours from a run's first training started to its last one finished."""
+    ends = [r["started"] + r["seconds"] for r in records]  # type: ignore[operator]
+    return (max(ends) - min(r["started"] for r in records)) / 3600  # type: ignore[type-var]
+
+
+def write_table(
+    name: str, table: list[dict[str, object]], workers: int, hours: float, about: dict
+) -> None:
+    """``bench/data/<name>.csv`` (one row per training) and ``<name>.json``: how it was made
+    (``about``, then the rows, failures, machine and search hours)."""
+    DATA.mkdir(parents=True, exist_ok=True)
+    with open(DATA / f"{name}.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(table[0]))
+        writer.writeheader()
+        writer.writerows(table)
+    made = {
+        "made": time.strftime("%Y-%m-%d"),
+        **about,
+        "rows": len(table),
+        "failed": sum(row["status"] != "ok" for row in table),
+        "machine": f"{os.cpu_count()} CPU cores ({platform.machine()}), "
+        f"{workers} workers, Python {platform.python_version()}",
+        "search_hours": round(hours, 2),
+    }
+    (DATA / f"{name}.json").write_text(json.dumps(made, indent=2) + "\n")
+    print(f"wrote {DATA / name}.csv: {len(table)} rows, {about['configurations']} configurations")
 
 
 def trained(run: Path) -> list[dict[str, object]]:
@@ -87,17 +121,9 @@ def main() -> int:
     for seed in args.seeds:
         records = trained(run_grid(seed, args.epochs, args.workers))
         table += rows(records, seed)
-        ends = [r["started"] + r["seconds"] for r in records]
-        hours += (max(ends) - min(r["started"] for r in records)) / 3600
-    DATA.mkdir(parents=True, exist_ok=True)
-    name = f"lesson_grid_digits_e{args.epochs}"
-    with open(DATA / f"{name}.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(table[0]))
-        writer.writeheader()
-        writer.writerows(table)
+        hours += search_hours(records)
     configurations = {tuple(row[g] for g in GENES) for row in table}
     about = {
-        "made": time.strftime("%Y-%m-%d"),
         "command": f"python bench/make_table.py --seeds {' '.join(map(str, args.seeds))} "
         f"--epochs {args.epochs} --workers {args.workers}",
         "config": "configs/lesson_grid.toml (grid strategy; 2 conv layers, no residual)",
@@ -105,14 +131,8 @@ def main() -> int:
         "epochs": args.epochs,
         "seeds": args.seeds,
         "configurations": len(configurations),
-        "rows": len(table),
-        "failed": sum(row["status"] != "ok" for row in table),
-        "machine": f"{os.cpu_count()} CPU cores ({platform.machine()}), "
-        f"{args.workers} workers, Python {platform.python_version()}",
-        "search_hours": round(hours, 2),
     }
-    (DATA / f"{name}.json").write_text(json.dumps(about, indent=2) + "\n")
-    print(f"wrote {DATA / name}.csv: {len(table)} rows, {len(configurations)} configurations")
+    write_table(f"lesson_grid_digits_e{args.epochs}", table, args.workers, hours, about)
     return 0
 
 
