@@ -181,14 +181,13 @@ def schedule_notes(strategy: Strategy, cfg: Config) -> list[str]:
     """Warnings about a multi-fidelity schedule the run cannot fill: too few genomes for any
     to reach the top rung (each promotion takes ``eta`` results at the rung below)."""
     s = cfg.search
-    rungs = strategy.epochs if isinstance(strategy, SuccessiveHalving) else None
-    if rungs is None and isinstance(strategy, FinalPick):
-        inner = strategy.base
-        rungs = inner.epochs if isinstance(inner, SuccessiveHalving) else None
-    if not rungs:
-        return []
-    base = strategy.base if isinstance(strategy, SuccessiveHalving) else strategy.base.base
-    genomes = s.budget or base.expected()
+    asha: Any = strategy
+    while not isinstance(asha, SuccessiveHalving):  # under the final pick, if any
+        asha = getattr(asha, "base", None)
+        if asha is None:
+            return []
+    rungs = asha.epochs
+    genomes = s.budget or asha.base.expected()
     needed = s.eta ** (len(rungs) - 1)
     if genomes is None or genomes >= needed:
         return []

@@ -16,6 +16,7 @@ from evolve.app import inspection
 from evolve.app.progress import test_scores
 from evolve.execution.environment import quiet_process
 from evolve.rundir.store import RunDir, RunDirError
+from evolve.search.fidelity.final_pick import seed_spread
 
 
 def _load(run_dir: Path) -> tuple[RunDir, configuration.Config, list[dict[str, Any]]]:
@@ -103,8 +104,6 @@ def inspect_command(args: argparse.Namespace) -> int:
     model = run.best / "model.keras"
     report["exported"] = json.loads(best_file.read_text()) if best_file.exists() else None
     if report["best"] is not None:
-        from evolve.search.fidelity.final_pick import seed_spread
-
         spread = seed_spread(records, report["best"]["id"])
         report["best_seeds"] = spread if spread.get("seeds", 0) > 1 else None
     if args.evaluate:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from evolve.search.base import score
+from evolve.search.fidelity.final_pick import seed_spread
 from genomes.genome import Genome
 
 
@@ -191,8 +192,6 @@ class Outcome:
             best=best_record(records, direction),
         )
         if found.best is not None and any(r.repeat for r in records):
-            from evolve.search.fidelity.final_pick import seed_spread
-
             found.seeds = seed_spread(records, found.best.id)
         return found
 
