@@ -70,6 +70,7 @@ def overrides() -> dict[str, tuple[str, type, str]]:
             "retrain the best on train + validation for N epochs and report its test accuracy",
         ),
         "name": ("run.name", str, "run name: the folder under results/"),
+
         "fidelity": (
             "search.fidelity", str,
             "epochs: multi-fidelity (ASHA): train briefly, continue the best (ga, random, tpe)",
@@ -107,6 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, help="run directory (default: results/<run name>)")
     for flag, (_, kind, text) in overrides().items():
         run.add_argument(f"--{flag.replace('_', '-')}", dest=flag, type=kind, help=text)
+    run.add_argument(
+        "--tensorboard", action="store_true",
+        help="log each genome's curves and genes for TensorBoard under RUN_DIR/tensorboard "
+        "(pip install tensorboard)",
+    )  # fmt: skip
     resume = commands.add_parser(
         "resume",
         help="continue a run after a crash, a kill or Ctrl-C, or extend a finished one",
@@ -222,6 +228,8 @@ def run_command(args: argparse.Namespace) -> int:
         for flag, (key, _, _) in overrides().items()
         if getattr(args, flag) is not None
     }
+    if args.tensorboard:
+        chosen["run.tensorboard"] = True
     cfg = configuration.load(args.config or DEFAULT_CONFIG, chosen)
     if not cfg.run.name:
         stamp = time.strftime("%Y%m%d-%H%M%S")

@@ -46,6 +46,9 @@ class RunSection:
     workers_per_gpu: int = 1
     timeout: float = 0.0
     """Seconds one evaluation may run before it is stopped and recorded as a timeout (0: none)."""
+    tensorboard: bool = False
+    """Log every trained genome's curves under RUN_DIR/tensorboard/<genome id>/, with its genes
+    as TensorBoard hparams (the HParams dashboard): pip install tensorboard."""
     retries_on_death: int = 1
     """Runs again, alone, of an evaluation whose worker process died."""
     retries_on_failure: int = 0

@@ -97,6 +97,10 @@ def problem(
         build=build,
         per_layer=tuple(space.per_layer.items()),
         model_dir=str(run.models.resolve()) if run is not None else None,
+        tensorboard_dir=(
+            str((run.path / "tensorboard").resolve())
+            if run is not None and cfg.run.tensorboard else None
+        ),
         timeout=cfg.run.timeout,
     )
 

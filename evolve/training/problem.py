@@ -76,6 +76,9 @@ class KerasProblem:
     model_dir: str | None = None
     timeout: float = 0.0
     """Stop training after this many seconds and report a timeout (0: no limit)."""
+    tensorboard_dir: str | None = None
+    """When set, each training logs to ``<dir>/<genome id>/`` through Keras' ``TensorBoard``
+    callback, with its genes as hparams (TensorBoard's ``hparams.api.KerasCallback``)."""
 
     def __call__(
         self,
@@ -144,6 +147,8 @@ class KerasProblem:
                     monitor="val_loss", patience=self.patience, restore_best_weights=True
                 )
             )
+        if self.tensorboard_dir and genome_id:
+            callbacks += _tensorboard(keras, self.tensorboard_dir, genome_id, genes, fidelity)
         pruner = _median_pruner(keras, fidelity.prune) if fidelity.prune else None
         if pruner is not None:
             callbacks.append(pruner)
@@ -225,6 +230,24 @@ class Fidelity:
     initial_epoch: int = 0
     repeat: int = 0
     prune: dict[str, Any] | None = None
+
+
+def _tensorboard(
+    keras: Any, root: str, genome_id: str, genes: dict[str, Any], fidelity: Fidelity
+) -> list[Any]:
+    """Keras' ``TensorBoard`` callback (the curves, under ``train/`` and ``validation/``) and
+    TensorBoard's hparams ``KerasCallback`` (the genes, for the HParams dashboard), both in
+    ``<root>/<genome id>`` (a re-evaluation in ``<id>-r<n>``; a promoted genome's rungs go on
+    in its own folder, from the epoch they continue)."""
+    from tensorboard.plugins.hparams import api as hp
+
+    name = genome_id if not fidelity.repeat else f"{genome_id}-r{fidelity.repeat}"
+    folder = str(Path(root) / name)
+    plain = {k: (v if isinstance(v, (bool, int, float, str)) else str(v)) for k, v in genes.items()}
+    return [
+        keras.callbacks.TensorBoard(log_dir=folder, write_graph=False, profile_batch=0),
+        hp.KerasCallback(folder, plain, trial_id=name),
+    ]
 
 
 def _median_pruner(keras: Any, limits: dict[str, Any]) -> Any:
