@@ -31,6 +31,7 @@ RUN_KEYS = (
     "gpus",
     "workers_per_gpu",
     "keep_models",
+    "tensorboard",
 )
 """``[run]`` settings that ``optimize`` also takes as keywords."""
 

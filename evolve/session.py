@@ -198,6 +198,26 @@ def schedule_notes(strategy: Strategy, cfg: Config) -> list[str]:
     ]
 
 
+def check_tensorboard(cfg: Config, run: RunDir | None) -> None:
+    """``ConfigError`` (one line) when ``run.tensorboard`` cannot work: the package missing, a
+    fitness function of yours (it trains its own way), or no run directory to log into."""
+    from evolve.training.tensorboard_log import TensorBoardMissing, check
+
+    if not cfg.run.keras:
+        raise configuration.ConfigError(
+            "run.tensorboard = true logs the Keras trainings of a model family; the fitness "
+            f"{cfg.run.fitness} trains its own way, so log from it (or drop run.tensorboard)"
+        )
+    if run is None:
+        raise configuration.ConfigError(
+            "run.tensorboard = true needs a run directory to log into: give out= (or --out)"
+        )
+    try:
+        check()
+    except TensorBoardMissing as exc:
+        raise configuration.ConfigError(str(exc)) from None
+
+
 def absolute_dataset(dataset: str) -> str:
     """A dataset path that exists relative to this folder, made absolute so the run resumes
     and is inspected from anywhere; a name (digits, breast_cancer...) as it is."""
@@ -238,6 +258,8 @@ class Session:
         """Resolve workers and GPUs, build the Keras problem and describe its data; raises
         ``SessionError`` (or a config, dataset or run-directory error) before anything trains."""
         cfg, run = self.cfg, self.rundir
+        if cfg.run.tensorboard:
+            check_tensorboard(cfg, run)
         if self.launch.executor is None:
             try:
                 placement = place(

@@ -70,7 +70,6 @@ def overrides() -> dict[str, tuple[str, type, str]]:
             "retrain the best on train + validation for N epochs and report its test accuracy",
         ),
         "name": ("run.name", str, "run name: the folder under results/"),
-
         "fidelity": (
             "search.fidelity", str,
             "epochs: multi-fidelity (ASHA): train briefly, continue the best (ga, random, tpe)",
@@ -288,6 +287,9 @@ def report(outcome: Outcome, run_dir: Path, objective: str) -> int:
     counts = f"{outcome.trained} trained, {outcome.cached} cached, {outcome.failed} failed"
     print(f"  {len(outcome.records)} evaluations ({counts}); stopped: {outcome.stop_reason}")
     print(f"  results: {run.path}")
+    board = run.path / "tensorboard"
+    if board.is_dir():
+        print(f"  tensorboard --logdir {board}")
     if outcome.aborted:
         print(f"error: {outcome.stop_reason}", file=sys.stderr)
         return 1

@@ -17,6 +17,7 @@ from typing import Any
 
 from evolve.data import DataSpec, Splits, model_inputs, prepare
 from evolve.execution.trial import EvaluationTimeout, RunDirWriteError
+from evolve.training.tensorboard_log import SessionLog
 from genomes.families import InputSpec, OutputSpec, get_family
 from genomes.families.training import compile_model, training_values
 from genomes.space import resolve_layers
@@ -77,8 +78,8 @@ class KerasProblem:
     timeout: float = 0.0
     """Stop training after this many seconds and report a timeout (0: no limit)."""
     tensorboard_dir: str | None = None
-    """When set, each training logs to ``<dir>/<genome id>/`` through Keras' ``TensorBoard``
-    callback, with its genes as hparams (TensorBoard's ``hparams.api.KerasCallback``)."""
+    """When set, each training is a TensorBoard session in ``<dir>/<genome id>/``: its curves
+    (Keras' ``TensorBoard`` callback), its genes as hparams and its results (``SessionLog``)."""
 
     def __call__(
         self,
@@ -147,8 +148,11 @@ class KerasProblem:
                     monitor="val_loss", patience=self.patience, restore_best_weights=True
                 )
             )
+        board = None
         if self.tensorboard_dir and genome_id:
-            callbacks += _tensorboard(keras, self.tensorboard_dir, genome_id, genes, fidelity)
+            board = SessionLog(self.tensorboard_dir, genome_id, fidelity.repeat, initial)
+            callbacks.append(board.callback(keras))
+            board.start(genes)
         pruner = _median_pruner(keras, fidelity.prune) if fidelity.prune else None
         if pruner is not None:
             callbacks.append(pruner)
@@ -156,22 +160,32 @@ class KerasProblem:
             limit = _time_limit(keras, self.timeout - (time.perf_counter() - started))
             callbacks.append(limit)
         fit_started = time.perf_counter()
-        history = model.fit(
-            **data.fit_inputs(int(values["batch_size"]), seed),
-            validation_data=data.validation_data(),
-            epochs=fidelity.epochs or self.epochs,
-            initial_epoch=initial,
-            callbacks=callbacks,
-            verbose=0,
-        )
-        if self.timeout and limit.expired:
-            raise EvaluationTimeout(f"training ran past the {self.timeout:g} s timeout")
-        scores = model.evaluate(**data.eval_inputs("validation"), verbose=0, return_dict=True)
+        try:
+            history = model.fit(
+                **data.fit_inputs(int(values["batch_size"]), seed),
+                validation_data=data.validation_data(),
+                epochs=fidelity.epochs or self.epochs,
+                initial_epoch=initial,
+                callbacks=callbacks,
+                verbose=0,
+            )
+            if self.timeout and limit.expired:
+                raise EvaluationTimeout(f"training ran past the {self.timeout:g} s timeout")
+            scores = model.evaluate(**data.eval_inputs("validation"), verbose=0, return_dict=True)
+            losses = history.history.get("loss", [])
+            if not math.isfinite(scores.get("loss", 0.0)) or any(
+                not math.isfinite(v) for v in losses
+            ):
+                raise TrainingFailed(f"NaN or infinite loss by epoch {len(losses)}")
+        except Exception:
+            if board is not None:
+                with contextlib.suppress(Exception):  # the training's error matters, not this
+                    board.fail()
+            raise
         fit_seconds = time.perf_counter() - fit_started
-        losses = history.history.get("loss", [])
-        if not math.isfinite(scores.get("loss", 0.0)) or any(not math.isfinite(v) for v in losses):
-            raise TrainingFailed(f"NaN or infinite loss by epoch {len(losses)}")
         metrics: dict[str, Any] = {f"val_{k}": float(v) for k, v in scores.items()}
+        if board is not None:
+            board.finish(metrics, int(model.count_params()), initial + len(losses))
         metrics.update(
             params=int(model.count_params()),
             epochs=initial + len(losses),
@@ -230,24 +244,6 @@ class Fidelity:
     initial_epoch: int = 0
     repeat: int = 0
     prune: dict[str, Any] | None = None
-
-
-def _tensorboard(
-    keras: Any, root: str, genome_id: str, genes: dict[str, Any], fidelity: Fidelity
-) -> list[Any]:
-    """Keras' ``TensorBoard`` callback (the curves, under ``train/`` and ``validation/``) and
-    TensorBoard's hparams ``KerasCallback`` (the genes, for the HParams dashboard), both in
-    ``<root>/<genome id>`` (a re-evaluation in ``<id>-r<n>``; a promoted genome's rungs go on
-    in its own folder, from the epoch they continue)."""
-    from tensorboard.plugins.hparams import api as hp
-
-    name = genome_id if not fidelity.repeat else f"{genome_id}-r{fidelity.repeat}"
-    folder = str(Path(root) / name)
-    plain = {k: (v if isinstance(v, (bool, int, float, str)) else str(v)) for k, v in genes.items()}
-    return [
-        keras.callbacks.TensorBoard(log_dir=folder, write_graph=False, profile_batch=0),
-        hp.KerasCallback(folder, plain, trial_id=name),
-    ]
 
 
 def _median_pruner(keras: Any, limits: dict[str, Any]) -> Any:

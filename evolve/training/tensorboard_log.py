@@ -1,0 +1,201 @@
+"""TensorBoard logs of a run: each trained genome's curves, genes and results, for the
+Scalars and HParams dashboards (``tensorboard --logdir RUN_DIR/tensorboard``).
+
+Layout (TensorBoard's own, through its APIs; no hand-written event files):
+
+- ``RUN_DIR/tensorboard/`` holds the experiment: every gene as an hparam (its alleles as the
+  domain) and the metrics the dashboard shows, written once by the parent with TensorBoard's
+  ``hparams`` summary protos and its pure-Python event writer, so the parent never imports
+  TensorFlow;
+- ``RUN_DIR/tensorboard/<genome id>/`` is one session of the HParams dashboard: its genes
+  (``summary_v2.hparams``), the validation metrics the engine recorded (``val_*``, after early
+  stopping restored the best weights) and ``params``, then the session's end (success, or
+  failure for a NaN loss); ``train/`` and ``validation/`` hold Keras' ``TensorBoard`` callback's
+  curves, per epoch. A re-evaluation with another seed is ``<id>-r<n>``; a promoted genome's
+  later rungs go on in its folder from the epoch they continue, so its curve is one line.
+
+``tensorboard`` is an optional dependency (``pip install keras-evolve[tensorboard]``); a run
+asking for it without it installed is refused before anything trains (``check``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import socket
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from genomes.genes import Flag, Gene
+from genomes.space import SearchSpace
+
+FOLDER = "tensorboard"
+"""The log directory's name in a run directory."""
+
+MAX_DISCRETE = 50
+"""Genes with more alleles than this get an interval domain instead of a list of values."""
+
+
+class TensorBoardMissing(ImportError):
+    """``run.tensorboard`` is on but the ``tensorboard`` package is not installed."""
+
+
+def check() -> None:
+    """Raise ``TensorBoardMissing`` (one line) when ``tensorboard`` cannot be imported."""
+    if importlib.util.find_spec("tensorboard") is None:
+        raise TensorBoardMissing(
+            "run.tensorboard = true needs the tensorboard package: "
+            "pip install tensorboard (or keras-evolve[tensorboard])"
+        )
+
+
+def session_name(genome_id: str, repeat: int = 0) -> str:
+    """The folder (and HParams trial id) of one training: ``<id>``, ``<id>-r<n>`` for a
+    re-evaluation."""
+    return f"{genome_id}-r{repeat}" if repeat else genome_id
+
+
+def _domain(gene: Gene) -> Any:
+    """TensorBoard's domain for ``gene``: its alleles when few and of one kind, else the
+    numeric interval they span, else none (mixed kinds)."""
+    from tensorboard.plugins.hparams import summary_v2 as hp
+
+    values = list(gene.alleles)
+    if isinstance(gene, Flag) or all(isinstance(v, bool) for v in values):
+        return hp.Discrete([False, True])
+    if all(isinstance(v, str) for v in values):
+        return hp.Discrete(values)
+    numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if len(numbers) != len(values):
+        return None
+    if len(numbers) <= MAX_DISCRETE:
+        return hp.Discrete([float(v) for v in numbers])
+    if all(isinstance(v, int) for v in numbers):
+        return hp.IntInterval(min(numbers), max(numbers))
+    return hp.RealInterval(float(min(numbers)), float(max(numbers)))
+
+
+def metric_names(logged: Iterable[str], objective: str) -> list[tuple[str, str | None]]:
+    """The dashboard's metrics as ``(tag, group)``: the objective first, the other final
+    validation metrics (``val_*``, in the session's folder), ``params``, then the last epoch of
+    each training metric (``epoch_<name>`` under ``train/``)."""
+    names = list(dict.fromkeys(logged))
+    final = [n for n in names if n.startswith("val_")]
+    training = [n for n in names if not n.startswith("val_")]
+    ordered = [objective] if objective in final else []
+    ordered += [n for n in final if n != objective]
+    return [
+        *((n, None) for n in ordered),
+        ("params", None),
+        *((f"epoch_{n}", "train") for n in training),
+    ]
+
+
+def write_experiment(
+    root: Path, space: SearchSpace, logged: Sequence[str], objective: str
+) -> Path | None:
+    """Write the experiment's hparams config under ``root`` once (a resumed run keeps the
+    first); returns its event file, or ``None`` when one was there already.
+
+    TensorBoard's ``hparams_config_pb`` and its ``RecordWriter`` on a plain file: its
+    ``EventFileWriter`` would import TensorFlow for ``tf.io.gfile``, which the parent must not.
+    """
+    from tensorboard.compat.proto import event_pb2
+    from tensorboard.plugins.hparams import summary_v2 as hp
+    from tensorboard.summary.writer.record_writer import RecordWriter
+
+    root.mkdir(parents=True, exist_ok=True)
+    if any(root.glob("events.out.tfevents.*")):
+        return None
+    hparams = [hp.HParam(gene.name, _domain(gene)) for gene in space.genes]
+    metrics = [
+        hp.Metric(
+            tag,
+            group=group,
+            display_name=f"{group}/{tag}" if group else tag,
+            description=f"{tag}: the search's objective" if tag == objective else None,
+        )
+        for tag, group in metric_names(logged, objective)
+    ]
+    summary = hp.hparams_config_pb(hparams, metrics)
+    now = time.time()
+    path = root / f"events.out.tfevents.{int(now):010d}.{socket.gethostname()}.{os.getpid()}"
+    with path.open("wb") as file:
+        writer = RecordWriter(file)
+        for event in (
+            event_pb2.Event(wall_time=now, file_version="brain.Event:2"),
+            event_pb2.Event(wall_time=now, step=0, summary=summary),
+        ):
+            writer.write(event.SerializeToString())
+    return path
+
+
+def plain(genes: dict[str, Any]) -> dict[str, bool | int | float | str]:
+    """Genes as TensorBoard takes hparam values (anything else as its text)."""
+    return {k: v if isinstance(v, (bool, int, float, str)) else str(v) for k, v in genes.items()}
+
+
+class SessionLog:
+    """One training's TensorBoard session, in a worker: ``callback()`` for ``fit`` (Keras'
+    ``TensorBoard``), ``start()`` before it (the genes), ``finish(scores, params, epoch)`` or
+    ``fail()`` after it.
+
+    A training from epoch 0 clears the folder first, so a genome trained again after a kill has
+    one curve, not two.
+    """
+
+    def __init__(self, root: str, genome_id: str, repeat: int, initial_epoch: int) -> None:
+        self.name = session_name(genome_id, repeat)
+        self.folder = Path(root) / self.name
+        if not initial_epoch:
+            shutil.rmtree(self.folder, ignore_errors=True)
+        self._writer: Any = None
+
+    def callback(self, keras: Any) -> Any:
+        """Keras' ``TensorBoard`` callback writing the per-epoch curves into the folder."""
+        return keras.callbacks.TensorBoard(
+            log_dir=str(self.folder), write_graph=False, profile_batch=0
+        )
+
+    def _summary(self) -> Any:
+        import tensorflow as tf
+
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(str(self.folder))
+        return self._writer
+
+    def start(self, genes: dict[str, Any]) -> None:
+        """The session's start: its genes as hparams, its id as the trial id."""
+        from tensorboard.plugins.hparams import summary_v2 as hp
+
+        with self._summary().as_default():
+            hp.hparams(plain(genes), trial_id=self.name)
+
+    def finish(self, scores: dict[str, float], params: int, epoch: int) -> None:
+        """The recorded results at ``epoch`` (``val_*`` and ``params``) and a successful end."""
+        import tensorflow as tf
+
+        with self._summary().as_default():
+            for name, value in scores.items():
+                tf.summary.scalar(name, float(value), step=epoch)
+            tf.summary.scalar("params", float(params), step=epoch)
+        self._end(success=True)
+
+    def fail(self) -> None:
+        """The session's end as a failure (a NaN loss, a timeout)."""
+        self._end(success=False)
+
+    def _end(self, success: bool) -> None:
+        import tensorflow as tf
+        from tensorboard.plugins.hparams import api_pb2
+        from tensorboard.plugins.hparams import summary as hparams_summary
+
+        status = api_pb2.STATUS_SUCCESS if success else api_pb2.STATUS_FAILURE
+        with self._summary().as_default():
+            raw = hparams_summary.session_end_pb(status).SerializeToString()
+            tf.summary.experimental.write_raw_pb(raw, step=0)
+        self._writer.close()
+        self._writer = None
