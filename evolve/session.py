@@ -332,10 +332,14 @@ class Session:
         console = Console(
             s.budget or strategy.expected(), s.direction, quiet=self.launch.quiet,
             verbose=self.launch.verbose, log=run.log if run else None,
+            deferred=self.saved is not None and run is not None,
         )  # fmt: skip
         keeper = None
         if run is not None and cfg.run.keras:
-            keeper = ModelKeeper(run, cfg.run.keep_models, s.direction, hold=bool(s.fidelity))
+            reserve = strategy.top if isinstance(strategy, FinalPick) else 0
+            keeper = ModelKeeper(
+                run, cfg.run.keep_models, s.direction, hold=bool(s.fidelity), reserve=reserve
+            )
         monitor = Monitor(console, s.direction, s.objective, run, keeper, s.elites())
         loop = Loop(
             strategy, self.launch.fitness, self.executor,
@@ -358,6 +362,7 @@ class Session:
             if self.saved is not None and run is not None:
                 restore_run(loop, run, self.saved, more, console)
                 console.progress.set_total(s.budget or strategy.expected())
+                console.progress.show()
                 if keeper is not None:
                     keeper.export()
             outcome = loop.run()

@@ -221,3 +221,44 @@ def test_a_plot_that_cannot_be_drawn_is_a_warning_not_the_end_of_the_run(tmp_pat
     assert "warning: a plot could not be drawn (ValueError: a metric no plot understands)" in (
         (out / "run.log").read_text()
     )
+
+
+def noisy(genes, seed):
+    return genes["x"] + (seed % 7) / 100
+
+
+def shown_totals(stderr: str) -> list[tuple[int, int]]:
+    import re
+
+    return [(int(n), int(t)) for n, t in re.findall(r"\| *(\d+)/(\d+) \[", stderr)]
+
+
+def test_the_bar_of_an_extended_run_shows_its_whole_total_from_the_first_draw(tmp_path, capfd):
+    space = {"x": {"type": "int", "min": 0, "max": 99}, "y": {"type": "flag"}}
+    out = tmp_path / "run"
+    first = evolve.optimize(space, noisy, population=4, generations=2, out=out,
+                            final_reevaluations=1, final_top=2)  # fmt: skip
+    assert len(first.records) == 4 + 3 + 2  # elitism 1, then the pick of 2
+    capfd.readouterr()
+    more = evolve.resume(out, noisy, generations=2, progress=True)
+    totals = shown_totals(capfd.readouterr().err)
+    assert len(more.records) == 9 + 2 * 3 + 2  # two more generations, a new pick
+    assert totals[0] == (9, 17)  # the journal's 9 and the whole total, at once
+    assert {total for _, total in totals} == {17}
+    assert totals[-1] == (17, 17)
+
+
+def test_the_final_picks_expected_trainings_count_the_earlier_picks():
+    from evolve.search.fidelity.final_pick import FinalPick
+    from evolve.search.ga import GeneticAlgorithm
+    from genomes.space import SearchSpace
+
+    space = SearchSpace.from_config({"x": {"type": "int", "min": 0, "max": 99}})
+    pick = FinalPick(GeneticAlgorithm(space, "maximize", 0, population=4, generations=2), 2, 1)
+    assert pick.expected() == 7 + 2
+    pick.retrained = {"a": 1, "b": 1}  # the first pick done
+    pick.extend(2)
+    assert pick.expected() == 13 + 2 + 2
+    again = FinalPick(GeneticAlgorithm(space, "maximize", 0, population=4, generations=4), 2, 1)
+    again.load_state_dict(pick.state_dict())
+    assert again.expected() == pick.expected()

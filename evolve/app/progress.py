@@ -12,20 +12,42 @@ from evolve.search.base import score
 
 
 class Progress:
-    """The bar over evaluations; disabled, it prints nothing."""
+    """The bar over evaluations; disabled, it prints nothing.
+
+    ``deferred`` (a resumed run): the bar appears at ``show()``, so the evaluations read back
+    from the journal and the total of ``resume --generations`` are on it from the first draw
+    (not ``0/35``, then ``35/35``, then ``35/76``).
+    """
 
     def __init__(
-        self, total: int | None, *, enabled: bool = True, direction: str = "maximize"
+        self,
+        total: int | None,
+        *,
+        enabled: bool = True,
+        direction: str = "maximize",
+        deferred: bool = False,
     ) -> None:
         self.direction = direction
         self.best: float | None = None
         self.bar: Any = None
-        if enabled:
-            from tqdm import tqdm
+        self.enabled = enabled
+        self.total = total
+        self.done = 0
+        self.postfix = ""
+        if enabled and not deferred:
+            self.show()
 
-            self.bar = tqdm(
-                total=total, unit="genome", desc="evolving", file=sys.stderr, dynamic_ncols=True
-            )
+    def show(self) -> None:
+        """Draw the bar (once), with what was counted so far."""
+        if not self.enabled or self.bar is not None:
+            return
+        from tqdm import tqdm
+
+        total = self.total if self.total is None else max(self.total, self.done)
+        self.bar = tqdm(
+            total=total, initial=self.done, unit="genome", desc="evolving", file=sys.stderr,
+            dynamic_ncols=True, postfix=self.postfix or None,
+        )  # fmt: skip
 
     def update(self, record: Mapping[str, Any]) -> None:
         fitness = record["fitness"] if Status(record["status"]).succeeded else None
@@ -35,15 +57,19 @@ class Progress:
             self.best is None or score(fitness, self.direction) > score(self.best, self.direction)
         ):
             self.best = fitness
+        self.done += 1
+        best = "-" if self.best is None else f"{self.best:.4f}"
+        self.postfix = f"gen {record['generation']} best {best}"
         if self.bar is not None:
-            best = "-" if self.best is None else f"{self.best:.4f}"
-            self.bar.set_postfix_str(f"gen {record['generation']} best {best}", refresh=False)
+            self.bar.set_postfix_str(self.postfix, refresh=False)
             if self.bar.total is not None and self.bar.n >= self.bar.total:
                 self.bar.total = self.bar.n + 1  # an estimate (rungs, a final pick) fell short
             self.bar.update(1)
 
     def set_total(self, total: int | None) -> None:
         """The number of evaluations the run will have in all (after ``resume --generations``)."""
+        if total is not None:
+            self.total = total
         if self.bar is not None and total is not None:
             self.bar.total = total
             self.bar.refresh()
@@ -81,11 +107,14 @@ class Console:
         quiet: bool,
         verbose: bool = False,
         log: Callable[[str], None] | None = None,
+        deferred: bool = False,
     ) -> None:
         self.quiet = quiet
         self.verbose = verbose
         self.log = log or (lambda line: None)
-        self.progress = Progress(total, enabled=not quiet, direction=direction)
+        self.progress = Progress(
+            total, enabled=not quiet, direction=direction, deferred=deferred
+        )
 
     def say(self, line: str, detail: bool = False) -> None:
         """Log ``line``; show it unless quiet (a ``detail`` line only when verbose)."""

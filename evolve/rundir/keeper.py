@@ -14,20 +14,35 @@ class ModelKeeper:
     saved state is what a later promotion continues from. A promoted genome's state at its
     previous rung is deleted once the promotion is recorded (``promoted``), and ``finish``
     deletes all but the ``keep`` best at the end.
+
+    A final pick (``reserve``: the genomes it re-evaluates) may name any of its candidates the
+    best by their mean over seeds, so the ``reserve`` best models are kept while the run goes
+    on, and a genome once re-evaluated keeps its model (a later pick, after ``resume
+    --generations``, may still leave it the best); ``finish`` deletes those that the pick did
+    not name.
     """
 
-    def __init__(self, run: RunDir, keep: int, direction: str, hold: bool = False) -> None:
+    def __init__(
+        self, run: RunDir, keep: int, direction: str, hold: bool = False, reserve: int = 0
+    ) -> None:
         self.run = run
         self.keep = keep
         self.direction = direction
         self.hold = hold
+        self.reserve = reserve
         self.kept: list[Record] = []
         self.best: Record | None = None
+        self.picked: set[str] = set()
+        """Genomes re-evaluated by a final pick."""
+        self.spared: list[Record] = []
+        """Records out of the top models whose model was kept: picked, or the best."""
 
     def offer(self, record: Record, export: bool = True) -> bool:
         """Consider a finished evaluation; True when it is the new best (exported at once
         unless ``export`` is False, as when a resumed run reads its history back).
         Re-evaluations (``repeat``) save no model and are not offered a place."""
+        if record.repeat:
+            self.picked.add(record.id)
         if record.status != Status.OK or record.repeat:
             return False
         if record.initial_epoch and export:
@@ -41,11 +56,15 @@ class ModelKeeper:
         self.kept.sort(key=self._rank, reverse=True)
         if self.hold:
             return improved
-        for dropped in self.kept[self.keep :]:
+        room = max(self.keep, self.reserve)
+        for dropped in self.kept[room:]:
+            if dropped is self.best or dropped.id in self.picked:
+                self.spared.append(dropped)
+                continue
             path = self.run.model_of(dropped)
-            if path is not None and dropped is not self.best:
+            if path is not None:
                 path.unlink(missing_ok=True)
-        self.kept = self.kept[: self.keep]
+        self.kept = self.kept[:room]
         return improved
 
     def _rank(self, record: Record) -> tuple[int, float, int]:
@@ -65,7 +84,7 @@ class ModelKeeper:
 
     def finish(self, best: Record | None) -> None:
         """At the end of a run: export ``best`` (the run's pick, which a final pick by mean
-        may have changed) and, after a held run, keep only the ``keep`` best models."""
+        may have changed) and keep only the ``keep`` best models and its."""
         if (
             best is not None
             and best.status == Status.OK
@@ -73,14 +92,13 @@ class ModelKeeper:
         ):
             self.best = best
             self.run.write_best(best)
-        if not self.hold:
-            return
         keep = {id(r) for r in self.kept[: self.keep]} | {id(self.best)}
-        for record in self.kept:
+        for record in [*self.kept, *self.spared]:
             path = self.run.model_of(record)
             if id(record) not in keep and path is not None:
                 path.unlink(missing_ok=True)
         self.kept = [r for r in self.kept if id(r) in keep]
+        self.spared = []
 
     def export(self) -> None:
         """Write the best so far to ``best/`` (after a resumed run read its history back)."""

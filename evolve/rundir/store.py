@@ -248,10 +248,14 @@ class RunDir:
             self._lock = None
 
     def write_best(self, record: Record, extra: dict[str, Any] | None = None) -> None:
-        """Export the best genome: its model (if saved) and ``best/genome.json``."""
+        """Export the best genome: its model (if saved) and ``best/genome.json``. When its
+        model is gone (deleted by hand), ``best/model.keras`` is removed rather than left
+        beside a genome it does not belong to."""
         model = self.model_of(record)
         if model is not None and model.exists():
             copy_atomic(model, self.best / "model.keras")
+        else:
+            (self.best / "model.keras").unlink(missing_ok=True)
         write_atomic(self.best / "genome.json", dump({**_best_view(record), **(extra or {})}))
 
     def write_data(self, arrays: dict[str, Any]) -> Path:

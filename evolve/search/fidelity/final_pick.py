@@ -55,6 +55,8 @@ class FinalPick(Strategy):
         self.queue: list[tuple[str, int]] = []
         self.retrained: dict[str, int] = {}
         """Genome id -> how many re-evaluations it has had."""
+        self.earlier = 0
+        """Re-evaluations of the picks before this one (a run extended after its pick)."""
         self.picking = False
         self.planned = False
         self.asked = 0
@@ -127,10 +129,12 @@ class FinalPick(Strategy):
         self.base.extend(generations)
         self.picking = self.planned = False
         self.queue = []
+        self.earlier = sum(self.retrained.values())
 
     def expected(self) -> int | None:
+        """The base's proposals, the earlier picks' re-evaluations and this pick's."""
         first = self.base.expected()
-        return None if first is None else first + self.top * self.repeats
+        return None if first is None else first + self.earlier + self.top * self.repeats
 
     def state_dict(self) -> dict[str, Any]:
         return {
@@ -142,6 +146,7 @@ class FinalPick(Strategy):
             "genomes": {gid: g.to_dict() for gid, g in self.genomes.items()},
             "queue": [list(q) for q in self.queue],
             "retrained": dict(self.retrained),
+            "earlier": self.earlier,
             "picking": self.picking,
             "planned": self.planned,
             "asked": self.asked,
@@ -159,6 +164,7 @@ class FinalPick(Strategy):
         self.genomes = {gid: Genome.from_dict(g) for gid, g in state["genomes"].items()}
         self.queue = [(gid, int(r)) for gid, r in state["queue"]]
         self.retrained = dict(state.get("retrained", {}))
+        self.earlier = int(state.get("earlier", 0))
         self.picking, self.planned = state["picking"], state["planned"]
         self.asked, self.in_flight = state["asked"], state["in_flight"]
         self.stop_reason = state["stop_reason"]
