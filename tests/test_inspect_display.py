@@ -133,6 +133,12 @@ def test_every_plot_is_drawn_and_inspect_plots_lists_them(tmp_path):
     assert set(figures) == {"importance", "slices", "parallel", "curves"}
     assert figures["importance"].axes[0].get_yticklabels()[-1].get_text() == "lr"
     assert len(figures["curves"].axes[0].lines) == 5
+    parallel = figures["parallel"].axes[0]
+    axes = [label.get_text() for label in parallel.get_xticklabels()]
+    assert axes[0] == "val_accuracy" and "lr" not in axes  # lr is 1e-2 throughout the top
+    shown = {text.get_text() for text in parallel.texts}  # each axis labelled by its alleles
+    top = sorted(history_of(), key=lambda r: (-r["fitness"], r["index"]))[:10]
+    assert {r["genes"]["noise"] for r in top} <= shown and "0.9200" in shown
 
     out = tmp_path / "run"
     evolve.optimize({"x": {"type": "int", "min": 0, "max": 9}, "y": {"type": "flag"}},

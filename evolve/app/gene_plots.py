@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from evolve.app import inspection
 from evolve.app.importance import encode, gene_importance
 from evolve.engine.records import Status
@@ -88,25 +90,45 @@ def _parallel(plt: Any, records: Sequence[Record], direction: str, objective: st
     names = [g for g in board[0]["genes"] if len({str(r["genes"].get(g)) for r in board}) > 1]
     if not names:
         return None
-    columns = []
-    for gene in names:
-        coded = encode([r["genes"].get(gene) for r in board])
-        span = coded.max() - coded.min()
-        columns.append((coded - coded.min()) / span if span else coded * 0 + 0.5)
     fitness = [r["mean"] for r in board]
     low, high = min(fitness), max(fitness)
+    axes = [objective, *names]
+    values = [fitness, *([r["genes"].get(gene) for r in board] for gene in names)]
+    columns = []
+    for column in values:
+        coded = encode(column)
+        if coded.min() > 0 and coded.max() >= 100 * coded.min():  # a rate: its decades
+            coded = np.log10(coded)
+        span = coded.max() - coded.min()
+        columns.append((coded - coded.min()) / span if span else coded * 0 + 0.5)
     cmap = plt.get_cmap("viridis")
-    fig, ax = plt.subplots(figsize=(1.3 * len(names) + 3, 4.5))
+    fig, ax = plt.subplots(figsize=(1.4 * len(axes) + 3, 4.5))
+    for x, (coded, column) in enumerate(zip(columns, values, strict=True)):
+        ax.axvline(x, color="0.85", zorder=0)
+        labels = {round(float(y), 2): v for y, v in zip(coded, column, strict=True)}
+        for y, value in labels.items():  # each axis reads in its own alleles
+            text = f"{value:.4f}" if x == 0 else _allele(value)
+            ax.text(x + 0.04, y, text, fontsize=7, va="center", color="0.3")
     for i, r in enumerate(board):
         shade = (r["mean"] - low) / (high - low) if high > low else 1.0
-        ax.plot(range(len(names)), [c[i] for c in columns], "-o", color=cmap(shade),
+        ax.plot(range(len(axes)), [c[i] for c in columns], "-o", color=cmap(shade),
                 alpha=0.8, label=f"{r['id'][:6]} {r['mean']:.4f}")  # fmt: skip
-    ax.set_xticks(range(len(names)), names, rotation=20)
-    ax.set_yticks([0, 1], ["lowest", "highest"])
-    ax.set_title(f"the top {len(board)} genomes, each gene scaled to its alleles in the top")
+    ax.set_xticks(range(len(axes)), axes, rotation=20)
+    ax.set_yticks([])
+    ax.set_xlim(-0.2, len(axes) - 0.5)
+    ax.set_title(f"the top {len(board)} genomes: {objective} and the genes that differ among them")
     ax.legend(fontsize=7, title=objective, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
     return fig
+
+
+def _allele(value: Any) -> str:
+    """An allele as a label: numbers without float noise (1e-03 for a small rate)."""
+    if isinstance(value, float) and value and abs(value) < 0.01:
+        return f"{value:.0e}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
 
 
 def _curves(plt: Any, records: Sequence[Record], direction: str, objective: str) -> Any:
