@@ -134,6 +134,9 @@ def test_every_genome_of_a_run_is_in_the_hparams_dashboard_with_its_genes_and_re
                  "--workers", "1", "--tensorboard", "--out", str(out), "--quiet")  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     assert "tensorboard = true" in (out / "config.toml").read_text()
+    assert f"tensorboard --logdir {out / 'tensorboard'}" in result.stdout
+    assert cli("report", str(out)).returncode == 0
+    assert f"tensorboard --logdir {out / 'tensorboard'}" in (out / "report.html").read_text()
     trained = {r["id"]: r for r in records(out) if r["status"] == "ok" and not r.get("cached")}
     assert len(trained) >= 4
     board = out / "tensorboard"

@@ -11,6 +11,7 @@ import io
 import json
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from evolve.app import config as configuration
@@ -58,7 +59,7 @@ def write_report(run: RunDir, cfg: configuration.Config, records: list[dict[str,
     running = run.holder()
     parts = [
         f"<h1>Run {_e(run.path.name)}</h1>",
-        _summary(report, cfg, running),
+        _summary(report, cfg, running, run.path),
         _best(report, exported, s.objective),
         "<h2>Leaderboard</h2>" + _leaderboard(report["leaderboard"]),
         "<h2>Gene importance</h2>" + _importance(importance),
@@ -90,7 +91,9 @@ def _n(value: Any, digits: int = 4) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def _summary(report: dict[str, Any], cfg: configuration.Config, running: str | None) -> str:
+def _summary(
+    report: dict[str, Any], cfg: configuration.Config, running: str | None, where: Path
+) -> str:
     s = cfg.search
     state = (f"<p><b>Running now</b> ({_e(running)}): this report shows what has finished."
              "</p>" if running else "")  # fmt: skip
@@ -101,6 +104,8 @@ def _summary(report: dict[str, Any], cfg: configuration.Config, running: str | N
         ("evaluations", f"{report['evaluations']} ({report['trained']} trained, "
                         f"{report['cached']} cached, {len(report['failures'])} failed)"),
     ]  # fmt: skip
+    if (where / "tensorboard").is_dir():
+        rows.append(("TensorBoard", f"tensorboard --logdir {where / 'tensorboard'}"))
     return state + '<div class="box"><table>' + "".join(
         f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows
     ) + "</table></div>"
