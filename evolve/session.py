@@ -26,7 +26,7 @@ from evolve.app.resuming import Saved, fingerprint, load_saved, restore_run
 from evolve.app.summary import write_outcome
 from evolve.engine.failures import FailurePolicy
 from evolve.engine.loop import Loop
-from evolve.engine.records import Outcome, Record
+from evolve.engine.records import Outcome, Record, Status
 from evolve.execution import backend, check_sendable, make_executor
 from evolve.execution.loky_pool import WorkerSettings
 from evolve.execution.placement import GpuError, place
@@ -407,9 +407,22 @@ class Session:
     def _record(self, record: Record, monitor: Monitor) -> None:
         if self.rundir is not None:
             self.rundir.append(record)
+            if self.cfg.run.tensorboard and record.status in (Status.DIED, Status.TIMEOUT):
+                self._lost_session(record)
         monitor.record(record)
         if self.launch.on_record is not None:
             self.launch.on_record(record)
+
+    def _lost_session(self, record: Record) -> None:
+        """A failed TensorBoard session for a training whose worker could not end its own (it
+        died, or was stopped past the timeout); a log that cannot be written is a warning."""
+        from evolve.training.tensorboard_log import FOLDER, write_lost
+
+        assert self.rundir is not None
+        try:
+            write_lost(self.rundir.path / FOLDER, record.id, record.repeat, record.genes)
+        except OSError as exc:
+            self.rundir.log(f"warning: no TensorBoard session for {record.id}: {exc}")
 
     def _announce(self, console: Console, resuming: bool) -> None:
         cfg, run = self.cfg, self.rundir

@@ -317,3 +317,51 @@ def test_a_config_file_asks_for_tensorboard_with_a_boolean(tmp_path):
     result = cli("run", "--config", str(config), "--out", str(tmp_path / "run"))
     assert one_line_exit_2(result), result.stderr
     assert "run.tensorboard" in result.stderr
+
+
+def test_a_log_that_cannot_be_written_is_the_disks_fault_not_the_genomes(tmp_path):
+    from evolve.data import DataSpec
+    from evolve.execution.trial import RunDirWriteError, environment_fault
+    from evolve.training.problem import KerasProblem
+
+    blocker = tmp_path / "tensorboard"
+    blocker.write_text("a file where the folder should be")  # as a read-only or full disk
+    problem = KerasProblem(DataSpec("digits"), epochs=1, tensorboard_dir=str(blocker))
+    with pytest.raises(RunDirWriteError, match="cannot write TensorBoard logs to") as info:
+        problem({"layers": 1, "filters": 8, "kernel_size": 3}, seed=1, genome_id="g")
+    assert environment_fault(info.value)  # the run stops; the genome trains again on resume
+    log = SessionLog(str(tmp_path / "board"), "g", 0, 0)
+    assert log.caused(RuntimeError(f"{log.folder}/train; Read-only file system"))
+    assert not log.caused(ValueError("NaN or infinite loss by epoch 2"))
+
+
+def test_a_training_its_worker_could_not_end_gets_a_failed_session_from_the_parent(tmp_path):
+    code = f"""
+import sys
+from pathlib import Path
+from evolve.training.tensorboard_log import write_lost
+write_lost(Path({str(tmp_path)!r}), "died", 0, {{"units": 8, "residual": True}})
+write_lost(Path({str(tmp_path)!r}), "died", 2, {{"units": 8, "residual": True}})
+print("tensorflow" in sys.modules)
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=ROOT, timeout=120)  # fmt: skip
+    assert result.stdout.split() == ["False"], result.stderr
+    for name in ("died", "died-r2"):
+        start = hparams_content(tmp_path / name, "session_start_info").session_start_info
+        assert start.group_name == name and start.hparams["units"].number_value == 8
+        end = hparams_content(tmp_path / name, "session_end_info").session_end_info
+        assert end.status == 2  # STATUS_FAILURE
+
+
+@pytest.mark.slow
+def test_every_genome_of_the_history_has_a_session_timeouts_included(tmp_path):
+    out = tmp_path / "run"
+    result = cli("run", "--population", "2", "--generations", "1", "--epochs", "10",
+                 "--timeout", "1", "--workers", "1", "--tensorboard", "--out", str(out),
+                 "--quiet")  # fmt: skip
+    history = records(out)
+    assert history and all(r["status"] == "timeout" for r in history), result.stderr[-2000:]
+    for record in history:
+        end = hparams_content(out / "tensorboard" / record["id"], "session_end_info")
+        assert end.session_end_info.status == 2  # STATUS_FAILURE

@@ -173,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
     with contextlib.suppress(ValueError):  # (only the main thread may set a handler)
         signal.signal(signal.SIGTERM, _interrupt)  # a `kill` ends a run as Ctrl-C does
+        signal.signal(signal.SIGINT, _interrupt)
     try:
         if args.command in ("inspect", "export", "report"):
             from evolve.app import commands
@@ -218,6 +219,11 @@ def _positive(text: str) -> int:
 
 
 def _interrupt(signum: int, frame: Any) -> None:
+    """The first Ctrl-C or ``kill``: stop the run as Ctrl-C does. Later ones are ignored while
+    it shuts down (within seconds), so a second signal cannot break its clean-up with a
+    traceback."""
+    for kind in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(kind, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 

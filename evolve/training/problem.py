@@ -151,7 +151,8 @@ class KerasProblem:
         board = None
         if self.tensorboard_dir and genome_id:
             board = SessionLog(self.tensorboard_dir, genome_id, fidelity.repeat, initial)
-            callbacks.append(board.callback(keras))
+            with board.writing():
+                callbacks.append(board.callback(keras))
             board.start(genes)
         pruner = _median_pruner(keras, fidelity.prune) if fidelity.prune else None
         if pruner is not None:
@@ -177,7 +178,9 @@ class KerasProblem:
                 not math.isfinite(v) for v in losses
             ):
                 raise TrainingFailed(f"NaN or infinite loss by epoch {len(losses)}")
-        except Exception:
+        except Exception as exc:
+            if board is not None and board.caused(exc):  # the disk's fault, not the genome's
+                raise board.write_error(exc) from exc
             if board is not None:
                 with contextlib.suppress(Exception):  # the training's error matters, not this
                     board.fail()

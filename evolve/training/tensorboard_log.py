@@ -20,15 +20,18 @@ asking for it without it installed is refused before anything trains (``check``)
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import importlib.util
 import os
 import shutil
 import socket
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from evolve.execution.trial import RunDirWriteError
 from genomes.genes import Flag, Gene
 from genomes.space import SearchSpace
 
@@ -100,12 +103,9 @@ def write_experiment(
     """Write the experiment's hparams config under ``root`` once (a resumed run keeps the
     first); returns its event file, or ``None`` when one was there already.
 
-    TensorBoard's ``hparams_config_pb`` and its ``RecordWriter`` on a plain file: its
-    ``EventFileWriter`` would import TensorFlow for ``tf.io.gfile``, which the parent must not.
+    TensorBoard's ``hparams_config_pb``, written without TensorFlow (``_write_events``).
     """
-    from tensorboard.compat.proto import event_pb2
     from tensorboard.plugins.hparams import summary_v2 as hp
-    from tensorboard.summary.writer.record_writer import RecordWriter
 
     root.mkdir(parents=True, exist_ok=True)
     if any(root.glob("events.out.tfevents.*")):
@@ -120,17 +120,47 @@ def write_experiment(
         )
         for tag, group in metric_names(logged, objective)
     ]
-    summary = hp.hparams_config_pb(hparams, metrics)
+    return _write_events(root, [hp.hparams_config_pb(hparams, metrics)])
+
+
+def _write_events(folder: Path, summaries: Sequence[Any]) -> Path:
+    """One event file of ``summaries`` in ``folder``: TensorBoard's ``RecordWriter`` on a plain
+    file (its ``EventFileWriter`` would import TensorFlow for ``tf.io.gfile``)."""
+    from tensorboard.compat.proto import event_pb2
+    from tensorboard.summary.writer.record_writer import RecordWriter
+
+    folder.mkdir(parents=True, exist_ok=True)
     now = time.time()
-    path = root / f"events.out.tfevents.{int(now):010d}.{socket.gethostname()}.{os.getpid()}"
+    stamp = f"{int(now):010d}.{socket.gethostname()}.{os.getpid()}.{time.monotonic_ns()}"
+    path = folder / f"events.out.tfevents.{stamp}"
     with path.open("wb") as file:
         writer = RecordWriter(file)
-        for event in (
-            event_pb2.Event(wall_time=now, file_version="brain.Event:2"),
-            event_pb2.Event(wall_time=now, step=0, summary=summary),
-        ):
-            writer.write(event.SerializeToString())
+        writer.write(event_pb2.Event(wall_time=now, file_version="brain.Event:2")
+                     .SerializeToString())  # fmt: skip
+        for summary in summaries:
+            writer.write(event_pb2.Event(wall_time=now, step=0, summary=summary)
+                         .SerializeToString())  # fmt: skip
     return path
+
+
+def write_lost(root: Path, genome_id: str, repeat: int, genes: dict[str, Any]) -> Path:
+    """A session for a training that its worker could not end (the process died, or was
+    stopped past the timeout): its genes and a failed end, so every genome of the history is
+    in the dashboard. Written by the parent, without TensorFlow."""
+    from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
+    from tensorboard.plugins.hparams import summary_v2 as hp
+
+    name = session_name(genome_id, repeat)
+    end = plugin_data_pb2.HParamsPluginData(
+        session_end_info=plugin_data_pb2.SessionEndInfo(
+            status=api_pb2.STATUS_FAILURE, end_time_secs=time.time()
+        )
+    )
+    ending = hp.summary_pb2.Summary()
+    ending.value.add(tag=metadata.SESSION_END_INFO_TAG,
+                     metadata=metadata.create_summary_metadata(end),
+                     tensor=metadata.NULL_TENSOR)  # fmt: skip
+    return _write_events(root / name, [hp.hparams_pb(plain(genes), trial_id=name), ending])
 
 
 def plain(genes: dict[str, Any]) -> dict[str, bool | int | float | str]:
@@ -144,7 +174,9 @@ class SessionLog:
     ``fail()`` after it.
 
     A training from epoch 0 clears the folder first, so a genome trained again after a kill has
-    one curve, not two.
+    one curve, not two. A log that cannot be written (a read-only or full disk) raises
+    ``RunDirWriteError``: the run stops and the genome is trained again on resume, never
+    recorded as failed (``writing``; ``caused`` tells such an error raised inside ``fit``).
     """
 
     def __init__(self, root: str, genome_id: str, repeat: int, initial_epoch: int) -> None:
@@ -167,22 +199,46 @@ class SessionLog:
             self._writer = tf.summary.create_file_writer(str(self.folder))
         return self._writer
 
+    def caused(self, exc: BaseException) -> bool:
+        """Whether ``exc`` is a failure to write this session's files (TensorFlow's errors
+        name the file; an ``OSError`` its path)."""
+        return str(self.folder) in str(exc) or str(self.folder) in str(
+            getattr(exc, "filename", "") or ""
+        )
+
+    def write_error(self, exc: BaseException) -> RunDirWriteError:
+        """``exc`` as the run directory's fault."""
+        code = getattr(exc, "errno", None) or errno.EIO
+        why = " ".join(str(getattr(exc, "message", None) or exc).split())
+        return RunDirWriteError(code, f"cannot write TensorBoard logs to {self.folder}: {why}")
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Any error inside is the run directory's (``RunDirWriteError``)."""
+        try:
+            yield
+        except RunDirWriteError:
+            raise
+        except Exception as exc:
+            raise self.write_error(exc) from exc
+
     def start(self, genes: dict[str, Any]) -> None:
         """The session's start: its genes as hparams, its id as the trial id."""
         from tensorboard.plugins.hparams import summary_v2 as hp
 
-        with self._summary().as_default():
+        with self.writing(), self._summary().as_default():
             hp.hparams(plain(genes), trial_id=self.name)
 
     def finish(self, scores: dict[str, float], params: int, epoch: int) -> None:
         """The recorded results at ``epoch`` (``val_*`` and ``params``) and a successful end."""
         import tensorflow as tf
 
-        with self._summary().as_default():
-            for name, value in scores.items():
-                tf.summary.scalar(name, float(value), step=epoch)
-            tf.summary.scalar("params", float(params), step=epoch)
-        self._end(success=True)
+        with self.writing():
+            with self._summary().as_default():
+                for name, value in scores.items():
+                    tf.summary.scalar(name, float(value), step=epoch)
+                tf.summary.scalar("params", float(params), step=epoch)
+            self._end(success=True)
 
     def fail(self) -> None:
         """The session's end as a failure (a NaN loss, a timeout)."""
