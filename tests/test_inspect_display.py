@@ -268,3 +268,69 @@ def test_the_final_picks_expected_trainings_count_the_earlier_picks():
     again = FinalPick(GeneticAlgorithm(space, "maximize", 0, population=4, generations=4), 2, 1)
     again.load_state_dict(pick.state_dict())
     assert again.expected() == pick.expected()
+
+
+def rung_record(index, genome_id, rung, fitness, generation=0, parents=(), repeat=0):
+    return {"index": index, "id": genome_id, "generation": generation, "genes": {"x": index},
+            "status": "ok", "fitness": fitness, "rung": rung, "fidelity": 2 ** rung,
+            "parents": list(parents), "origin": "random", "repeat": repeat, "metrics": {}}  # fmt: skip
+
+
+def test_a_multi_fidelity_run_compares_its_best_at_the_highest_rung_everywhere():
+    from evolve.app import inspection, plots
+    from evolve.app.progress import Progress
+
+    history = [
+        rung_record(0, "a", 0, 0.90), rung_record(1, "b", 0, 0.95),
+        rung_record(2, "b", 1, 0.97),  # b promoted
+        rung_record(3, "c", 0, 1.00, generation=1, parents=["b"]),  # a lucky 1-epoch result
+        rung_record(4, "d", 0, 0.93, generation=1),
+    ]  # fmt: skip
+    rows = inspection.generations(history, "maximize")
+    assert [(row["rung"], row["best"]) for row in rows] == [(1, 0.97), (0, 1.00)]
+    assert rows[0]["mean"] == 0.97  # the mean of that rung's results alone
+    figures = {}
+    plots.draw(history, "maximize", lambda name, fig: figures.setdefault(name, fig))
+    so_far = next(line for line in figures["fitness"].axes[0].lines
+                  if line.get_label() == "best so far")  # fmt: skip
+    assert list(so_far.get_ydata()) == [0.97, 0.97]  # not 1.00: a lower rung never wins
+    lineage = {r["id"]: r["fitness"] for r in inspection.lineage(history, "c")}
+    assert lineage == {"c": 1.00, "b": 0.97}  # each genome at its highest rung
+    bar = Progress(None, enabled=False)
+    for record in history:
+        bar.update(record)
+    assert bar.best == 0.97
+
+
+def test_the_bar_counts_without_a_percentage_once_an_estimate_falls_short():
+    from evolve.app.progress import Progress
+
+    bar = Progress(3)
+    for _ in range(5):  # rungs promoted more genomes than estimated
+        bar.update({"status": "ok", "fitness": 0.5, "generation": 0})
+    assert bar.bar.total is None and bar.bar.n == 5  # not a bar stuck at 100%
+    bar.finish()
+    assert bar.bar.total == bar.bar.n == 5
+    bar.close()
+
+
+def test_slices_compare_one_fidelity_and_label_few_alleles_with_themselves():
+    from evolve.app import gene_plots
+
+    history = [rung_record(i, f"g{i}", 0, 0.5 + i / 100) for i in range(12)]
+    history += [rung_record(12 + i, f"g{i}", 1, 0.8 + i / 100) for i in range(8)]
+    history += [rung_record(20, "g0", 1, 0.99, repeat=1)]  # a re-evaluation: not a point
+    for r in history:
+        r["genes"] = {"layers": 1 + r["index"] % 3, "units": 8 * (1 + r["index"] % 2),
+                      "rate": [1e-4, 1e-3, 1e-2][r["index"] % 3] * (1 + r["index"] / 100)}  # fmt: skip
+    figures = {}
+    gene_plots.draw(history, "maximize", lambda name, fig: figures.setdefault(name, fig),
+                    "val_accuracy")  # fmt: skip
+    fig = figures["slices"]
+    assert "results at 2 epochs" in fig._suptitle.get_text()
+    layers, units, rate = fig.axes[:3]
+    assert [t.get_text() for t in layers.get_xticklabels()] == ["1", "2", "3"]
+    assert [t.get_text() for t in units.get_xticklabels()] == ["8", "16"]
+    ticks = [t.get_text() for t in rate.get_xticklabels()]
+    assert ticks[0].startswith("1e-04") and ticks[-1].startswith("0.01")  # in numeric order
+    assert len(layers.collections[0].get_offsets()) == 8  # the 2-epoch results alone

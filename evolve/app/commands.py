@@ -238,16 +238,19 @@ def _print(report: dict[str, Any], cfg: configuration.Config) -> None:
             shown += f" {r['mean']:>8.4f} {r['seeds']:>5}"
         row = f"{rank:>4} {r['id']:<12} {r['fitness']:>8.4f}{shown} {params:>9} {seconds:>8.1f}"
         print(f"  {row}  {_genes(report, r)}")
-    print("\ngenerations:")
+    print("\ngenerations:" + ("  (best and mean at the highest rung reached)" if any(
+        g.get("rung", 0) for g in report["generations"]) else ""))  # fmt: skip
+    graded = any(g.get("rung", 0) for g in report["generations"])
     print(
-        f"  {'gen':>4} {'evaluated':>9} {'elites':>6} {'best':>8} {'mean':>8} {'diversity':>9} "
-        f"{'failed':>6}"
+        f"  {'gen':>4} {'evaluated':>9} {'elites':>6}{' rung' if graded else ''} {'best':>8} "
+        f"{'mean':>8} {'diversity':>9} {'failed':>6}"
     )
     for g in report["generations"]:
         best, mean = _fmt(g["best"]), _fmt(g["mean"])
+        rung = f" {g.get('rung', 0):>4}" if graded else ""
         print(
-            f"  {g['generation']:>4} {g['evaluations']:>9} {g.get('carried', 0):>6} {best:>8} "
-            f"{mean:>8} {g['diversity']:>9.2f} {g['failed']:>6}"
+            f"  {g['generation']:>4} {g['evaluations']:>9} {g.get('carried', 0):>6}{rung} "
+            f"{best:>8} {mean:>8} {g['diversity']:>9.2f} {g['failed']:>6}"
         )
     print("\nlineage of the best genome (back to generation 0):")
     for r in report["lineage"]:

@@ -11,12 +11,14 @@ from typing import Any
 import numpy as np
 
 from evolve.app import inspection
-from evolve.app.importance import encode, gene_importance
+from evolve.app.importance import comparable, encode, gene_importance
 from evolve.engine.records import Status
 
 Record = Mapping[str, Any]
 SaveFigure = Callable[[str, Any], None]
 TOP = 10
+FEW = 12
+"""A gene with at most this many alleles in the history is plotted on evenly spaced ticks."""
 
 
 def draw(records: Sequence[Record], direction: str, save: SaveFigure, objective: str) -> None:
@@ -33,7 +35,7 @@ def draw(records: Sequence[Record], direction: str, save: SaveFigure, objective:
         return
     for name, figure in (
         ("importance", _importance(plt, records, objective)),
-        ("slices", _slices(plt, ok, objective)),
+        ("slices", _slices(plt, comparable(records), objective)),
         ("parallel", _parallel(plt, records, direction, objective)),
         ("curves", _curves(plt, records, direction, objective)),
     ):
@@ -57,28 +59,36 @@ def _importance(plt: Any, records: Sequence[Record], objective: str) -> Any:
 
 
 def _slices(plt: Any, ok: Sequence[Record], objective: str) -> Any:
+    """The objective against each gene's alleles, at one fidelity (``comparable``): a gene of
+    few alleles on evenly spaced ticks labelled with them, a finer numeric one on its scale
+    (a rate spread over decades on a log axis)."""
+    if not ok:
+        return None
     names = [g for g in ok[0]["genes"] if len({str(r["genes"].get(g)) for r in ok}) > 1]
     if not names:
         return None
     cols = min(3, len(names))
     rows = -(-len(names) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), squeeze=False)
+    fitness = [r["fitness"] for r in ok]
     for ax, gene in zip(axes.flat, names, strict=False):
         values = [r["genes"].get(gene) for r in ok]
         numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
-        if numeric:
-            ax.scatter(values, [r["fitness"] for r in ok], s=14, alpha=0.5)
-            if any(isinstance(v, float) and v > 0 for v in values) and "learning" in gene:
+        distinct = sorted(set(values), key=lambda v: (not numeric, v if numeric else str(v)))
+        if numeric and len(distinct) > FEW:
+            ax.scatter(values, fitness, s=14, alpha=0.5)
+            if min(values) > 0 and max(values) >= 100 * min(values):
                 ax.set_xscale("log")
         else:
-            labels = sorted({str(v) for v in values})
-            ax.scatter([labels.index(str(v)) for v in values], [r["fitness"] for r in ok],
-                       s=14, alpha=0.5)  # fmt: skip
-            ax.set_xticks(range(len(labels)), labels)
+            spot = {str(v): i for i, v in enumerate(distinct)}
+            ax.scatter([spot[str(v)] for v in values], fitness, s=14, alpha=0.5)
+            ax.set_xticks(range(len(distinct)), [_allele(v) for v in distinct])
         ax.set(xlabel=gene, ylabel=objective)
     for ax in list(axes.flat)[len(names):]:
         ax.set_visible(False)
-    fig.suptitle(f"{objective} against each gene's alleles (slices)")
+    epochs = {r.get("fidelity", 0) for r in ok}
+    at = f", results at {epochs.pop()} epochs" if any(r.get("rung", 0) for r in ok) else ""
+    fig.suptitle(f"{objective} against each gene's alleles (slices{at})")
     fig.tight_layout()
     return fig
 
@@ -102,7 +112,7 @@ def _parallel(plt: Any, records: Sequence[Record], direction: str, objective: st
         span = coded.max() - coded.min()
         columns.append((coded - coded.min()) / span if span else coded * 0 + 0.5)
     cmap = plt.get_cmap("viridis")
-    fig, ax = plt.subplots(figsize=(1.4 * len(axes) + 3, 4.5))
+    fig, ax = plt.subplots(figsize=(min(1.4 * len(axes) + 3, 14), 4.5))  # fits a page
     for x, (coded, column) in enumerate(zip(columns, values, strict=True)):
         ax.axvline(x, color="0.85", zorder=0)
         labels = {round(float(y), 2): v for y, v in zip(coded, column, strict=True)}

@@ -10,6 +10,7 @@ fANOVA evaluator would need Optuna installed for every run.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -29,6 +30,22 @@ def encode(values: Sequence[Any]) -> np.ndarray:
     return np.asarray([order[str(v)] for v in values], dtype=float)
 
 
+def comparable(records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The trainings to compare genes on: each successful one (no re-evaluation, no cache
+    answer) at the highest rung with ``MIN_RECORDS`` of them, else at the rung with most (every
+    training in a run without rungs): a 1-epoch result beside a full one would mislead."""
+    ok = [
+        r for r in records
+        if Status(r["status"]) == Status.OK and r["fitness"] is not None and not r.get("repeat")
+    ]  # fmt: skip
+    if not ok:
+        return []
+    count = Counter(r.get("rung", 0) for r in ok)
+    enough = [k for k in sorted(count, reverse=True) if count[k] >= MIN_RECORDS]
+    rung = enough[0] if enough else count.most_common(1)[0][0]
+    return [r for r in ok if r.get("rung", 0) == rung]
+
+
 def gene_importance(
     records: Sequence[Mapping[str, Any]], seed: int = 0
 ) -> dict[str, dict[str, float]] | None:
@@ -39,17 +56,9 @@ def gene_importance(
     from sklearn.ensemble import RandomForestRegressor
     from sklearn.inspection import permutation_importance
 
-    ok = [
-        r for r in records
-        if Status(r["status"]) == Status.OK and r["fitness"] is not None and not r.get("repeat")
-    ]  # fmt: skip
-    if not ok:
+    ok = comparable(records)
+    if len(ok) < MIN_RECORDS:
         return None
-    rungs = sorted({r.get("rung", 0) for r in ok}, reverse=True)
-    enough = [k for k in rungs if sum(r.get("rung", 0) == k for r in ok) >= MIN_RECORDS]
-    if not enough:
-        return None
-    ok = [r for r in ok if r.get("rung", 0) == enough[0]]  # the highest rung with enough
     names = [g for g in ok[0]["genes"] if len({str(r["genes"].get(g)) for r in ok}) > 1]
     if not names:
         return None

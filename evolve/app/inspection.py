@@ -73,7 +73,10 @@ def generations(
 
     ``elites``: how many of a generation's best the next one carries over without training
     them again (a generational GA's ``elitism``); they count in the next generation's best,
-    mean and diversity as the members they are (``carried`` says how many)."""
+    mean and diversity as the members they are (``carried`` says how many).
+
+    A multi-fidelity run compares results at one fidelity: best and mean are those of the
+    highest rung the generation's results reached (``rung``), as the run's best is."""
     rows = []
     searched = [r for r in records if not r.get("repeat", 0)]  # the final pick aside
     by_generation = itertools.groupby(
@@ -84,6 +87,8 @@ def generations(
         trained_here = list(group)
         members = [*carried, *trained_here]
         ok = [r for r in members if Status(r["status"]).succeeded]
+        top = max((r.get("rung", 0) for r in ok), default=0)
+        ok = [r for r in ok if r.get("rung", 0) == top]
         fitness = [r["fitness"] for r in ok]
         best = max(fitness, key=lambda f: score(f, direction)) if fitness else None
         rows.append(
@@ -91,6 +96,7 @@ def generations(
                 "generation": generation,
                 "evaluations": len(trained_here),
                 "carried": len(carried),
+                "rung": top,
                 "best": best,
                 "mean": statistics.fmean(fitness) if fitness else None,
                 "diversity": round(diversity([r["genes"] for r in members]), 4),
@@ -106,8 +112,11 @@ def lineage(records: Sequence[Record], genome_id: str) -> list[Record]:
     """The genome and its ancestors, back to generation 0, nearest first (first parent's line
     first; each ancestor once)."""
     by_id: dict[str, Record] = {}
-    for r in trained(records):
-        by_id.setdefault(r["id"], r)
+    for r in trained(records):  # each genome at the highest rung it reached
+        if r.get("repeat", 0):
+            continue
+        if r["id"] not in by_id or r.get("rung", 0) > by_id[r["id"]].get("rung", 0):
+            by_id[r["id"]] = r
     line, queue, seen = [], [genome_id], set()
     while queue:
         current = queue.pop(0)

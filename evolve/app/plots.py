@@ -56,10 +56,12 @@ def draw(
     scored = [row for row in rows if row["best"] is not None]
     gens = [row["generation"] for row in scored]
 
-    def better(a: float, b: float) -> float:
-        return b if score(b, direction) > score(a, direction) else a
+    def better(a: tuple[int, float], b: tuple[int, float]) -> tuple[int, float]:
+        """The higher rung first, then the better score: the rule of the run's best."""
+        return b if (b[0], score(b[1], direction)) > (a[0], score(a[1], direction)) else a
 
-    so_far = list(itertools.accumulate((row["best"] for row in scored), better))
+    pairs = ((row.get("rung", 0), row["best"]) for row in scored)
+    so_far = [best for _, best in itertools.accumulate(pairs, better)]
     ax.plot(gens, so_far, "-", linewidth=3, alpha=0.5, label="best so far")
     label = "best of the generation" + (" (elites included)" if elites else "")
     ax.plot(gens, [row["best"] for row in scored], "o-", label=label)

@@ -29,6 +29,7 @@ class Progress:
     ) -> None:
         self.direction = direction
         self.best: float | None = None
+        self.best_rung = 0
         self.bar: Any = None
         self.enabled = enabled
         self.total = total
@@ -53,17 +54,20 @@ class Progress:
         fitness = record["fitness"] if Status(record["status"]).succeeded else None
         if record.get("repeat", 0):
             fitness = None  # a re-evaluation's seed is not a new best (the mean decides)
+        rung = record.get("rung", 0)  # a higher rung first, as the run's best
         if fitness is not None and (
-            self.best is None or score(fitness, self.direction) > score(self.best, self.direction)
+            self.best is None
+            or (rung, score(fitness, self.direction))
+            > (self.best_rung, score(self.best, self.direction))
         ):
-            self.best = fitness
+            self.best, self.best_rung = fitness, rung
         self.done += 1
         best = "-" if self.best is None else f"{self.best:.4f}"
         self.postfix = f"gen {record['generation']} best {best}"
         if self.bar is not None:
             self.bar.set_postfix_str(self.postfix, refresh=False)
             if self.bar.total is not None and self.bar.n >= self.bar.total:
-                self.bar.total = self.bar.n + 1  # an estimate (rungs, a final pick) fell short
+                self.bar.total = None  # an estimate (rungs) fell short: count, no percentage
             self.bar.update(1)
 
     def set_total(self, total: int | None) -> None:

@@ -28,6 +28,7 @@ th { text-align: left; background: #eee; } tr:nth-child(even) td { background: #
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .unused { color: #999; } .box { background: #f4f8fb; padding: 0.8em 1em; border-radius: 6px; }
 img { max-width: 100%; margin: 0.5em 0; } pre { background: #f4f4f4; padding: 1em; }
+.wide { overflow-x: auto; }
 """
 
 PLOTS = ("fitness", "importance", "slices", "parallel", "curves", "rungs", "lineage",
@@ -61,7 +62,7 @@ def write_report(run: RunDir, cfg: configuration.Config, records: list[dict[str,
         f"<h1>Run {_e(run.path.name)}</h1>",
         _summary(report, cfg, running, run.path),
         _best(report, exported, s.objective),
-        "<h2>Leaderboard</h2>" + _leaderboard(report["leaderboard"]),
+        '<h2>Leaderboard</h2><div class="wide">' + _leaderboard(report["leaderboard"]) + "</div>",
         "<h2>Gene importance</h2>" + _importance(importance),
         "<h2>Generations</h2>" + _generations(report["generations"]),
         "<h2>Plots</h2>" + "".join(
@@ -164,13 +165,17 @@ def _importance(found: dict[str, dict[str, float]] | None) -> str:
 
 
 def _generations(rows: Sequence[Mapping[str, Any]]) -> str:
+    graded = any(g.get("rung", 0) for g in rows)  # multi-fidelity: best and mean at a rung
     body = "".join(
         f"<tr><td class=n>{g['generation']}</td><td class=n>{g['evaluations']}</td>"
-        f"<td class=n>{g.get('carried', 0)}</td><td class=n>{_n(g['best'])}</td>"
+        f"<td class=n>{g.get('carried', 0)}</td>"
+        + (f"<td class=n>{g.get('rung', 0)}</td>" if graded else "")
+        + f"<td class=n>{_n(g['best'])}</td>"
         f"<td class=n>{_n(g['mean'])}</td><td class=n>{g['diversity']:.2f}</td>"
         f"<td class=n>{g['failed']}</td></tr>" for g in rows
     )  # fmt: skip
-    return ("<table><tr><th>generation</th><th>evaluated</th><th>elites</th><th>best</th>"
+    return ("<table><tr><th>generation</th><th>evaluated</th><th>elites</th>"
+            + ("<th>rung</th>" if graded else "") + "<th>best</th>"
             f"<th>mean</th><th>diversity</th><th>failed</th></tr>{body}</table>")  # fmt: skip
 
 
