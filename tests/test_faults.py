@@ -577,6 +577,27 @@ def test_two_runs_never_share_or_destroy_a_folder(tmp_path):
     assert first.path.name == "same" and second.path.name == "same-2"
 
 
+def test_a_folder_left_by_a_run_killed_before_its_config_is_taken_over(tmp_path):
+    folder = tmp_path / "early"
+    starter = subprocess.Popen(
+        [sys.executable, "-c", f"from evolve.rundir.store import RunDir; import time; "
+         f"r = RunDir({str(folder)!r}); r.create(); print('held', flush=True); time.sleep(30)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert starter.stdout.readline().strip() == "held"
+    (folder / "tensorboard").mkdir()  # the experiment written, nothing trained
+    (folder / "tensorboard" / "events.out.tfevents.1.host").write_bytes(b"")
+    starter.kill()  # kill -9 in its first second: lock, models/, workers.log are left
+    starter.wait()
+    outcome = evolve.optimize(SPACE, toy, out=folder, population=2, generations=1)
+    assert outcome.best is not None and (folder / "config.toml").exists()
+    (tmp_path / "trained").mkdir()
+    (tmp_path / "trained" / "models").mkdir()
+    (tmp_path / "trained" / "models" / "a.keras").write_text("a model: never taken over")
+    with pytest.raises(Exception, match="not empty and holds no run"):
+        evolve.optimize(SPACE, toy, out=tmp_path / "trained", population=2, generations=1)
+
+
 def test_a_run_cannot_start_in_a_folder_of_other_files_or_outside_results(root, tmp_path):
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("precious")
@@ -874,3 +895,34 @@ def test_an_npy_file_is_not_an_npz(tmp_path):
     (tmp_path / "one.npy").rename(tmp_path / "one.npz")
     with pytest.raises(DatasetError, match=r"holds one array \(\.npy\)"):
         prepare(DataSpec(str(tmp_path / "one.npz")))
+
+
+def test_a_full_disk_names_the_file_and_a_run_that_never_began_says_run_again(
+    tmp_path, monkeypatch
+):
+    import errno as errnos
+
+    from evolve.app.cli import _machine_fault
+    from evolve.rundir import atomic
+
+    def full(fd):
+        raise OSError(errnos.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(atomic.os, "fsync", full)
+    with pytest.raises(OSError) as info:
+        atomic.write_atomic(tmp_path / "labels.json", "{}")
+    assert info.value.filename == str(tmp_path / "labels.json")
+    assert list(tmp_path.iterdir()) == []  # no temporary file left
+    line = _machine_fault(info.value, "run", begun=False)
+    assert line.startswith(f"No space left on device ({tmp_path / 'labels.json'})")
+    assert line.endswith("then run again: nothing had started")
+    assert "then resume" in _machine_fault(info.value, "run", begun=True)
+
+
+def test_a_run_that_fails_to_start_leaves_no_folder_tensorboard_experiment_included(tmp_path):
+    run = RunDir(tmp_path / "r")
+    run.create()
+    (run.path / "tensorboard").mkdir()
+    (run.path / "tensorboard" / "events.out.tfevents.1.host.2").write_bytes(b"experiment")
+    run.discard_if_unused()
+    assert not run.path.exists()

@@ -187,7 +187,10 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as exc:  # the machine's fault: the disk, a permission, a mount
-        print(f"error: {_machine_fault(exc, args.command)}", file=sys.stderr)
+        launch = getattr(args, "launch", None)
+        started = getattr(launch, "run_dir", None)
+        begun = started is None or (Path(started) / "config.toml").exists()
+        print(f"error: {_machine_fault(exc, args.command, begun)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         launch = getattr(args, "launch", None)
@@ -200,13 +203,16 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _machine_fault(exc: OSError, command: str) -> str:
-    """One line for an ``OSError``: what failed, on which file, and what is kept."""
+def _machine_fault(exc: OSError, command: str, begun: bool = True) -> str:
+    """One line for an ``OSError``: what failed, on which file, and what is kept (``begun``:
+    whether the run got as far as its config, so that there is something to resume)."""
     if isinstance(exc, EnvironmentFault):
         return str(exc)
     where = f" ({exc.filename})" if exc.filename else ""
     line = f"{exc.strerror or exc}{where}"
-    if command in ("run", "resume"):
+    if command == "run" and not begun:
+        line += "; fix it (free space, permissions), then run again: nothing had started"
+    elif command in ("run", "resume"):
         line += "; fix it (free space, permissions), then resume: the history is intact"
     return line
 

@@ -77,7 +77,7 @@ class RunDir:
             raise RunDirError(f"{self.path} already holds a run; choose another --out")
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            if any(p.name != "lock" for p in self.path.iterdir()):
+            if not self._only_a_start():
                 raise RunDirError(
                     f"{self.path} is not empty and holds no run; choose a new or empty folder"
                 )
@@ -87,6 +87,22 @@ class RunDir:
         except OSError as exc:
             self.close()
             raise RunDirError(f"cannot create {self.path}: {exc.strerror}") from None
+
+    def _only_a_start(self) -> bool:
+        """Whether the folder holds nothing but what a run writes before its config (a run
+        killed in its first seconds): such a folder is taken over, not refused."""
+        skeleton = {
+            "lock", "models", "workers.log", ".gpu-slots", "best", "data.npz", "tensorboard"
+        }  # fmt: skip
+        if any(p.name not in skeleton for p in self.path.iterdir()):
+            return False
+        board = self.path / "tensorboard"  # the experiment's file, no genome's session
+        if board.is_dir() and any(p.is_dir() for p in board.iterdir()):
+            return False
+        models = list(self.models.iterdir()) if self.models.is_dir() else []
+        return not models and not (self.best.is_dir() and any(
+            p.name != "labels.json" for p in self.best.iterdir()
+        ))  # fmt: skip
 
     def discard_if_unused(self) -> None:
         """Remove the run directory this process created and holds (its lock), when it holds no
@@ -99,7 +115,11 @@ class RunDir:
         (self.best / "labels.json").unlink(missing_ok=True)
         self.lock_file.unlink(missing_ok=True)
         self.close()
-        for folder in (self.models, self.best, self.path):
+        board = self.path / "tensorboard"  # the experiment's file alone, no session
+        if board.is_dir() and not any(p.is_dir() for p in board.iterdir()):
+            for events in board.glob("events.out.tfevents.*"):
+                events.unlink(missing_ok=True)
+        for folder in (self.models, self.best, board, self.path):
             with contextlib.suppress(OSError):
                 folder.rmdir()
 

@@ -24,6 +24,7 @@ import contextlib
 import errno
 import importlib.util
 import os
+import re
 import shutil
 import socket
 import time
@@ -40,6 +41,15 @@ FOLDER = "tensorboard"
 
 MAX_DISCRETE = 50
 """Genes with more alleles than this get an interval domain instead of a list of values."""
+
+
+TEXT_ERRNOS = (
+    ("No space left", errno.ENOSPC),
+    ("Read-only file system", errno.EROFS),
+    ("Permission denied", errno.EACCES),
+    ("quota", errno.EDQUOT),
+)
+"""TensorFlow's write errors carry no errno: the one their text names."""
 
 
 class TensorBoardMissing(ImportError):
@@ -208,8 +218,11 @@ class SessionLog:
 
     def write_error(self, exc: BaseException) -> RunDirWriteError:
         """``exc`` as the run directory's fault."""
-        code = getattr(exc, "errno", None) or errno.EIO
         why = " ".join(str(getattr(exc, "message", None) or exc).split())
+        why = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", why)  # TensorFlow's op, not news
+        code = getattr(exc, "errno", None) or next(
+            (code for text, code in TEXT_ERRNOS if text in why), errno.EIO
+        )
         return RunDirWriteError(code, f"cannot write TensorBoard logs to {self.folder}: {why}")
 
     @contextlib.contextmanager
