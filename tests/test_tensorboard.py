@@ -182,7 +182,7 @@ def test_every_genome_of_a_run_is_in_the_hparams_dashboard_with_its_genes_and_re
 @pytest.mark.slow
 def test_rungs_continue_one_curve_and_re_evaluations_are_sessions_of_their_own(tmp_path):
     out = tmp_path / "run"
-    result = cli("run", "--population", "6", "--generations", "3", "--epochs", "4",
+    result = cli("run", "--population", "4", "--generations", "2", "--epochs", "2",
                  "--fidelity", "epochs", "--final-reevaluations", "1", "--workers", "1",
                  "--tensorboard", "--out", str(out), "--quiet")  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
