@@ -742,7 +742,12 @@ def test_sigterm_ends_a_run_like_ctrl_c(tmp_path, signals):
     for sent in signals:  # a second one while it shuts down: impatience, or `timeout`
         resumed.send_signal(sent)
         time.sleep(0.3)
-    _, err = resumed.communicate(timeout=60)
+    try:
+        _, err = resumed.communicate(timeout=60)
+    finally:
+        if resumed.poll() is None:  # a hang fails the test, and leaves no process behind
+            resumed.kill()
+            resumed.wait()
     assert resumed.returncode == 130 and f"resume {run}" in err
     assert "Traceback" not in err and err.count("interrupted") == 1, err
     assert "interrupted" in (run / "run.log").read_text()
@@ -926,3 +931,35 @@ def test_a_run_that_fails_to_start_leaves_no_folder_tensorboard_experiment_inclu
     (run.path / "tensorboard" / "events.out.tfevents.1.host.2").write_bytes(b"experiment")
     run.discard_if_unused()
     assert not run.path.exists()
+
+
+def test_a_stop_before_the_run_began_says_run_again_and_a_disk_stop_is_in_run_log(
+    tmp_path, monkeypatch, capsys
+):
+    import errno as errnos
+
+    from evolve import session as sessions
+    from evolve.app import cli
+
+    monkeypatch.setattr(cli.signal, "signal", lambda *args: None)  # keep pytest's handlers
+
+    def interrupted_at_start(cfg, out, launch, unique=False):
+        launch.run_dir = out  # created, and discarded again: no config yet
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sessions, "start", interrupted_at_start)
+    assert cli.main(["run", "--out", str(tmp_path / "early"), "--quiet"]) == 130
+    assert "interrupted before the run began: nothing to resume" in capsys.readouterr().err
+
+    def full_disk(cfg, out, launch, unique=False):
+        out.mkdir()
+        (out / "config.toml").write_text("")
+        (out / "run.log").write_text("2026-01-01 00:00:00 run started\n")
+        launch.run_dir = out
+        raise OSError(errnos.ENOSPC, "No space left on device", str(out / "models" / "a.keras"))
+
+    monkeypatch.setattr(sessions, "start", full_disk)
+    assert cli.main(["run", "--out", str(tmp_path / "full"), "--quiet"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: No space left on device") and "then resume" in err
+    assert (tmp_path / "full" / "run.log").read_text().splitlines()[-1].endswith(err)

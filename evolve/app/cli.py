@@ -187,20 +187,39 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as exc:  # the machine's fault: the disk, a permission, a mount
-        launch = getattr(args, "launch", None)
-        started = getattr(launch, "run_dir", None)
-        begun = started is None or (Path(started) / "config.toml").exists()
-        print(f"error: {_machine_fault(exc, args.command, begun)}", file=sys.stderr)
+        where = _run_dir(args)
+        begun = where is None or (where / "config.toml").exists()
+        line = f"error: {_machine_fault(exc, args.command, begun)}"
+        print(line, file=sys.stderr)
+        _log_stop(where, line)
         return 1
     except KeyboardInterrupt:
-        launch = getattr(args, "launch", None)
-        where = getattr(args, "run_dir", None) or getattr(launch, "run_dir", None) or "RUN_DIR"
+        where = _run_dir(args)
+        if args.command == "run" and where is not None and not (where / "config.toml").exists():
+            print("interrupted before the run began: nothing to resume; run it again",
+                  file=sys.stderr)  # fmt: skip
+            return 130
         print(
             f"interrupted: finished evaluations are kept; continue with "
-            f"{PROG} resume {where}",
+            f"{PROG} resume {where or 'RUN_DIR'}",
             file=sys.stderr,
         )
         return 130
+
+
+def _run_dir(args: argparse.Namespace) -> Path | None:
+    """The run directory the command works on, once it is known."""
+    launch = getattr(args, "launch", None)
+    where = getattr(args, "run_dir", None) or getattr(launch, "run_dir", None)
+    return Path(where) if where is not None else None
+
+
+def _log_stop(where: Path | None, line: str) -> None:
+    """Add the line that ended a run to its ``run.log`` too, when that can be written."""
+    if where is None or not (where / "run.log").exists():
+        return
+    with contextlib.suppress(OSError), open(where / "run.log", "a", encoding="utf-8") as log:
+        log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
 
 
 def _machine_fault(exc: OSError, command: str, begun: bool = True) -> str:

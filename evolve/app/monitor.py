@@ -50,7 +50,8 @@ class Monitor:
             say(f"worker {record.pid} on {record.host} uses GPU {record.cuda_visible_devices}")
         self.seen.append(record)
         if self.keeper is not None and self.keeper.offer(record):
-            say(f"new best {record.fitness:.4f}: {genes_line(record.genes)}")
+            at = f" at {record.fidelity} epochs" if record.fidelity else ""  # rungs: a higher
+            say(f"new best{at} {record.fitness:.4f}: {genes_line(record.genes)}")  # rung wins
         if not record.succeeded:
             say(f"genome {record.id} {record.status}: {record.reason}")
         elif record.attempts > 1:
