@@ -232,3 +232,17 @@ def test_the_final_report_survives_a_worker_death(capsys):
         "warning: add_one failed: TerminatedWorkerError: a worker was killed"
         in capsys.readouterr().err
     )
+
+
+def test_a_worker_whose_parent_is_gone_before_it_starts_ends_at_once():
+    import subprocess
+    import sys
+    import time
+
+    code = ("import time; from evolve.execution.loky_pool import _follow_parent; "
+            "_follow_parent(2 ** 22 + 7); time.sleep(20); print('orphan')")  # fmt: skip
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+    assert done.returncode == 1 and "orphan" not in done.stdout
+    assert time.monotonic() - started < 15  # not the 20 s an orphan would live

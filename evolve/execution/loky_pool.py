@@ -13,7 +13,7 @@ import threading
 import time
 import warnings
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from evolve.execution import gpus, trial
 from evolve.execution.environment import quiet_process, worker_env
@@ -37,6 +37,9 @@ class WorkerSettings:
     """Recycle the worker after this many evaluations (0: never)."""
     max_rss_mb: int = 0
     """Recycle the worker once its resident memory passes this (0: never)."""
+    parent_pid: int = 0
+    """The process that started the pool (set by ``make``): a worker whose parent is already
+    gone when it starts (a ``kill -9`` while the pool was starting) ends at once."""
 
 
 def auto_workers() -> int:
@@ -56,7 +59,7 @@ def make(workers: int, address: str, settings: WorkerSettings | None) -> Executo
         timeout=600,
         env=worker_env(workers),
         initializer=init_worker,
-        initargs=(settings or WorkerSettings(),),
+        initargs=(replace(settings or WorkerSettings(), parent_pid=os.getpid()),),
     )
 
 
@@ -74,7 +77,9 @@ _GROWTH: list[float] = []
 def init_worker(settings: WorkerSettings) -> None:
     """Initializer of each loky worker process, run once before its first evaluation."""
     global _LIMITS
-    _follow_parent(os.getppid())  # first: a parent killed during the imports below leaves none
+    # first: a parent killed before now (getppid is then init's) or during the imports below
+    # leaves no worker behind
+    _follow_parent(settings.parent_pid or os.getppid())
     quiet_process()
     if settings.log_path:
         fd = os.open(settings.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
