@@ -416,11 +416,11 @@ class Session:
     def _lost_session(self, record: Record) -> None:
         """A failed TensorBoard session for a training whose worker could not end its own (it
         died, or was stopped past the timeout); a log that cannot be written is a warning."""
-        from evolve.training.tensorboard_log import FOLDER, write_lost
+        from evolve.training.tensorboard_log import write_lost
 
         assert self.rundir is not None
         try:
-            write_lost(self.rundir.path / FOLDER, record.id, record.repeat, record.genes)
+            write_lost(self.rundir.tensorboard, record.id, record.repeat, record.genes)
         except OSError as exc:
             self.rundir.log(f"warning: no TensorBoard session for {record.id}: {exc}")
 

@@ -218,8 +218,8 @@ def _log_stop(where: Path | None, line: str) -> None:
     """Add the line that ended a run to its ``run.log`` too, when that can be written."""
     if where is None or not (where / "run.log").exists():
         return
-    with contextlib.suppress(OSError), open(where / "run.log", "a", encoding="utf-8") as log:
-        log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
+    with contextlib.suppress(OSError):
+        RunDir(where).log(line)
 
 
 def _machine_fault(exc: OSError, command: str, begun: bool = True) -> str:
@@ -318,9 +318,8 @@ def report(outcome: Outcome, run_dir: Path, objective: str) -> int:
     counts = f"{outcome.trained} trained, {outcome.cached} cached, {outcome.failed} failed"
     print(f"  {len(outcome.records)} evaluations ({counts}); stopped: {outcome.stop_reason}")
     print(f"  results: {run.path}")
-    board = run.path / "tensorboard"
-    if board.is_dir():
-        print(f"  tensorboard --logdir {board}")
+    if run.tensorboard.is_dir():
+        print(f"  tensorboard --logdir {run.tensorboard}")
     if outcome.aborted:
         print(f"error: {outcome.stop_reason}", file=sys.stderr)
         return 1

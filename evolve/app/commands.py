@@ -117,12 +117,11 @@ def inspect_command(args: argparse.Namespace) -> int:
         with _quiet_backend():
             report["test"] = test_metrics(spec, str(model))
     if model.exists() and not args.no_summary:
-        lines, data = _model_summary(model)
-        report["model_summary"] = lines if not args.json else None
-        report["model"] = data
+        lines, report["model"] = _model_summary(model)
+        if not args.json:  # --json has the layers as data
+            report["model_summary"] = lines
     report["running"] = run.holder()
     if args.json:
-        report.pop("model_summary", None)
         json.dump(report, sys.stdout, indent=2, default=str)
         print()
         return 0
@@ -238,9 +237,8 @@ def _print(report: dict[str, Any], cfg: configuration.Config) -> None:
             shown += f" {r['mean']:>8.4f} {r['seeds']:>5}"
         row = f"{rank:>4} {r['id']:<12} {r['fitness']:>8.4f}{shown} {params:>9} {seconds:>8.1f}"
         print(f"  {row}  {_genes(report, r)}")
-    print("\ngenerations:" + ("  (best and mean at the highest rung reached)" if any(
-        g.get("rung", 0) for g in report["generations"]) else ""))  # fmt: skip
-    graded = any(g.get("rung", 0) for g in report["generations"])
+    graded = any(g.get("rung", 0) for g in report["generations"])  # multi-fidelity
+    print("\ngenerations:" + ("  (best and mean at the highest rung reached)" if graded else ""))
     print(
         f"  {'gen':>4} {'evaluated':>9} {'elites':>6}{' rung' if graded else ''} {'best':>8} "
         f"{'mean':>8} {'diversity':>9} {'failed':>6}"

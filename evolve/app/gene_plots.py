@@ -21,9 +21,21 @@ FEW = 12
 """A gene with at most this many alleles in the history is plotted on evenly spaced ticks."""
 
 
-def draw(records: Sequence[Record], direction: str, save: SaveFigure, objective: str) -> None:
+COMPUTE: Any = object()
+"""``draw``'s ``importance`` when the caller has not fitted it already."""
+
+
+def draw(
+    records: Sequence[Record],
+    direction: str,
+    save: SaveFigure,
+    objective: str,
+    importance: Any = COMPUTE,
+) -> None:
     """``importance``, ``slices``, ``parallel`` and ``curves``, each when the history has what
-    it needs (importance: 8 successful trainings), handed to ``save(name, figure)``."""
+    it needs (importance: 8 successful trainings), handed to ``save(name, figure)``.
+    ``importance``: ``gene_importance(records)`` when the caller has it already (a forest
+    fit)."""
     from evolve.app.plots import _pyplot
 
     plt = _pyplot()
@@ -34,7 +46,9 @@ def draw(records: Sequence[Record], direction: str, save: SaveFigure, objective:
     if not ok:
         return
     for name, figure in (
-        ("importance", _importance(plt, records, objective)),
+        ("importance", _importance(
+            plt, gene_importance(records) if importance is COMPUTE else importance, objective
+        )),
         ("slices", _slices(plt, comparable(records), objective)),
         ("parallel", _parallel(plt, records, direction, objective)),
         ("curves", _curves(plt, records, direction, objective)),
@@ -44,8 +58,7 @@ def draw(records: Sequence[Record], direction: str, save: SaveFigure, objective:
             plt.close(figure)
 
 
-def _importance(plt: Any, records: Sequence[Record], objective: str) -> Any:
-    found = gene_importance(records)
+def _importance(plt: Any, found: dict[str, dict[str, float]] | None, objective: str) -> Any:
     if not found:
         return None
     names = list(found)[::-1]

@@ -11,13 +11,13 @@ import io
 import json
 import time
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from evolve.app import config as configuration
 from evolve.app import gene_plots, inspection, plots
 from evolve.app.importance import gene_importance
 from evolve.app.progress import test_scores
+from evolve.rundir.atomic import write_atomic
 from evolve.rundir.store import RunDir
 
 STYLE = """
@@ -54,13 +54,13 @@ def write_report(run: RunDir, cfg: configuration.Config, records: list[dict[str,
         figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
         figures[name] = base64.b64encode(buffer.getvalue()).decode()
 
+    importance = gene_importance(records)  # a forest fit: once, for the table and the plot
     plots.draw(records, s.direction, keep, s.objective, s.elites())
-    gene_plots.draw(records, s.direction, keep, s.objective)
-    importance = gene_importance(records)
+    gene_plots.draw(records, s.direction, keep, s.objective, importance=importance)
     running = run.holder()
     parts = [
         f"<h1>Run {_e(run.path.name)}</h1>",
-        _summary(report, cfg, running, run.path),
+        _summary(report, cfg, running, run),
         _best(report, exported, s.objective),
         '<h2>Leaderboard</h2><div class="wide">' + _leaderboard(report["leaderboard"]) + "</div>",
         "<h2>Gene importance</h2>" + _importance(importance),
@@ -78,9 +78,7 @@ def write_report(run: RunDir, cfg: configuration.Config, records: list[dict[str,
             f"{_e(run.path.name)}</title><style>{STYLE}</style></head><body>"
             + "\n".join(parts) + "</body></html>\n")  # fmt: skip
     target = run.path / "report.html"
-    tmp = run.path / ".report.tmp.html"
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(target)
+    write_atomic(target, page)
     return str(target)
 
 
@@ -93,7 +91,7 @@ def _n(value: Any, digits: int = 4) -> str:
 
 
 def _summary(
-    report: dict[str, Any], cfg: configuration.Config, running: str | None, where: Path
+    report: dict[str, Any], cfg: configuration.Config, running: str | None, run: RunDir
 ) -> str:
     s = cfg.search
     state = (f"<p><b>Running now</b> ({_e(running)}): this report shows what has finished."
@@ -105,8 +103,8 @@ def _summary(
         ("evaluations", f"{report['evaluations']} ({report['trained']} trained, "
                         f"{report['cached']} cached, {len(report['failures'])} failed)"),
     ]  # fmt: skip
-    if (where / "tensorboard").is_dir():
-        rows.append(("TensorBoard", f"tensorboard --logdir {where / 'tensorboard'}"))
+    if run.tensorboard.is_dir():
+        rows.append(("TensorBoard", f"tensorboard --logdir {run.tensorboard}"))
     return state + '<div class="box"><table>' + "".join(
         f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows
     ) + "</table></div>"

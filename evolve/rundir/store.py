@@ -50,6 +50,9 @@ class RunDir:
         self.lock_file = self.path / "lock"
         self.log_file = self.path / "run.log"
         self.plots = self.path / "plots"
+        self.tensorboard = self.path / "tensorboard"
+        """TensorBoard's log directory (``run.tensorboard``): the experiment, and one folder per
+        trained genome."""
         self.gpu_slots = self.path / ".gpu-slots"
         self._journal: Any = None
         self._lock: int | None = None
@@ -96,13 +99,17 @@ class RunDir:
         }  # fmt: skip
         if any(p.name not in skeleton for p in self.path.iterdir()):
             return False
-        board = self.path / "tensorboard"  # the experiment's file, no genome's session
-        if board.is_dir() and any(p.is_dir() for p in board.iterdir()):
+        if self._has_sessions():
             return False
         models = list(self.models.iterdir()) if self.models.is_dir() else []
         return not models and not (self.best.is_dir() and any(
             p.name != "labels.json" for p in self.best.iterdir()
         ))  # fmt: skip
+
+    def _has_sessions(self) -> bool:
+        """Whether ``tensorboard/`` holds a genome's session (a folder), not just the
+        experiment's file."""
+        return self.tensorboard.is_dir() and any(p.is_dir() for p in self.tensorboard.iterdir())
 
     def discard_if_unused(self) -> None:
         """Remove the run directory this process created and holds (its lock), when it holds no
@@ -115,11 +122,10 @@ class RunDir:
         (self.best / "labels.json").unlink(missing_ok=True)
         self.lock_file.unlink(missing_ok=True)
         self.close()
-        board = self.path / "tensorboard"  # the experiment's file alone, no session
-        if board.is_dir() and not any(p.is_dir() for p in board.iterdir()):
-            for events in board.glob("events.out.tfevents.*"):
+        if not self._has_sessions():  # the experiment's file alone
+            for events in self.tensorboard.glob("events.out.tfevents.*"):
                 events.unlink(missing_ok=True)
-        for folder in (self.models, self.best, board, self.path):
+        for folder in (self.models, self.best, self.tensorboard, self.path):
             with contextlib.suppress(OSError):
                 folder.rmdir()
 

@@ -19,7 +19,7 @@ from evolve.data import KERAS_DATASETS, DatasetError, DataSpec, prepare
 from evolve.execution.trial import one_line
 from evolve.rundir.store import RunDir
 from evolve.training.problem import KerasProblem
-from evolve.training.tensorboard_log import FOLDER, write_experiment
+from evolve.training.tensorboard_log import write_experiment
 from genomes.families.training import TRAINING, logged
 from genomes.space import SearchSpace
 
@@ -58,7 +58,7 @@ def wire(
             ) from None
     resolve_objective(cfg, data["task"], names)
     if run is not None and cfg.run.tensorboard:
-        write_experiment(run.path / FOLDER, space, names or (), cfg.search.objective)
+        write_experiment(run.tensorboard, space, names or (), cfg.search.objective)
     if run is not None and data.get("classes") is not None:
         run.write_labels(data["classes"])
     return keras_problem, data
@@ -101,7 +101,7 @@ def problem(
         per_layer=tuple(space.per_layer.items()),
         model_dir=str(run.models.resolve()) if run is not None else None,
         tensorboard_dir=(
-            str((run.path / FOLDER).resolve())
+            str(run.tensorboard.resolve())
             if run is not None and cfg.run.tensorboard else None
         ),
         timeout=cfg.run.timeout,

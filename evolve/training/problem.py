@@ -151,8 +151,7 @@ class KerasProblem:
         board = None
         if self.tensorboard_dir and genome_id:
             board = SessionLog(self.tensorboard_dir, genome_id, fidelity.repeat, initial)
-            with board.writing():
-                callbacks.append(board.callback(keras))
+            callbacks.append(board.callback(keras))  # writes nothing until fit starts
             board.start(genes)
         pruner = _median_pruner(keras, fidelity.prune) if fidelity.prune else None
         if pruner is not None:
@@ -187,11 +186,12 @@ class KerasProblem:
             raise
         fit_seconds = time.perf_counter() - fit_started
         metrics: dict[str, Any] = {f"val_{k}": float(v) for k, v in scores.items()}
+        params, epochs = int(model.count_params()), initial + len(losses)
         if board is not None:
-            board.finish(metrics, int(model.count_params()), initial + len(losses))
+            board.finish(metrics, params, epochs)
         metrics.update(
-            params=int(model.count_params()),
-            epochs=initial + len(losses),
+            params=params,
+            epochs=epochs,
             fit_seconds=round(fit_seconds, 4),
         )
         metrics["curve"] = {  # the learning curve: each validation metric after every epoch

@@ -33,11 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from evolve.execution.trial import RunDirWriteError
-from genomes.genes import Flag, Gene
+from genomes.genes import Gene
 from genomes.space import SearchSpace
-
-FOLDER = "tensorboard"
-"""The log directory's name in a run directory."""
 
 MAX_DISCRETE = 50
 """Genes with more alleles than this get an interval domain instead of a list of values."""
@@ -77,7 +74,7 @@ def _domain(gene: Gene) -> Any:
     from tensorboard.plugins.hparams import summary_v2 as hp
 
     values = list(gene.alleles)
-    if isinstance(gene, Flag) or all(isinstance(v, bool) for v in values):
+    if all(isinstance(v, bool) for v in values):  # a flag
         return hp.Discrete([False, True])
     if all(isinstance(v, str) for v in values):
         return hp.Discrete(values)
@@ -157,20 +154,28 @@ def write_lost(root: Path, genome_id: str, repeat: int, genes: dict[str, Any]) -
     """A session for a training that its worker could not end (the process died, or was
     stopped past the timeout): its genes and a failed end, so every genome of the history is
     in the dashboard. Written by the parent, without TensorFlow."""
-    from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
     from tensorboard.plugins.hparams import summary_v2 as hp
 
     name = session_name(genome_id, repeat)
+    start = hp.hparams_pb(plain(genes), trial_id=name)
+    return _write_events(root / name, [start, _session_end(success=False)])
+
+
+def _session_end(success: bool) -> Any:
+    """The HParams plugin's session-end summary (its status and time), built from TensorBoard's
+    protos alone: the parent writes it without TensorFlow, a worker through ``tf.summary``."""
+    from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
+    from tensorboard.plugins.hparams import summary_v2 as hp
+
+    status = api_pb2.STATUS_SUCCESS if success else api_pb2.STATUS_FAILURE
     end = plugin_data_pb2.HParamsPluginData(
-        session_end_info=plugin_data_pb2.SessionEndInfo(
-            status=api_pb2.STATUS_FAILURE, end_time_secs=time.time()
-        )
+        session_end_info=plugin_data_pb2.SessionEndInfo(status=status, end_time_secs=time.time())
     )
-    ending = hp.summary_pb2.Summary()
-    ending.value.add(tag=metadata.SESSION_END_INFO_TAG,
-                     metadata=metadata.create_summary_metadata(end),
-                     tensor=metadata.NULL_TENSOR)  # fmt: skip
-    return _write_events(root / name, [hp.hparams_pb(plain(genes), trial_id=name), ending])
+    summary = hp.summary_pb2.Summary()
+    summary.value.add(tag=metadata.SESSION_END_INFO_TAG,
+                      metadata=metadata.create_summary_metadata(end),
+                      tensor=metadata.NULL_TENSOR)  # fmt: skip
+    return summary
 
 
 def plain(genes: dict[str, Any]) -> dict[str, bool | int | float | str]:
@@ -259,12 +264,9 @@ class SessionLog:
 
     def _end(self, success: bool) -> None:
         import tensorflow as tf
-        from tensorboard.plugins.hparams import api_pb2
-        from tensorboard.plugins.hparams import summary as hparams_summary
 
-        status = api_pb2.STATUS_SUCCESS if success else api_pb2.STATUS_FAILURE
         with self._summary().as_default():
-            raw = hparams_summary.session_end_pb(status).SerializeToString()
+            raw = _session_end(success).SerializeToString()
             tf.summary.experimental.write_raw_pb(raw, step=0)
         self._writer.close()
         self._writer = None
