@@ -23,6 +23,7 @@ from genomes.space import SearchSpace
 
 RUN_KEYS = (
     "timeout",
+    "startup_timeout",
     "retries_on_death",
     "retries_on_failure",
     "max_failure_share",

@@ -26,11 +26,20 @@ from evolve.app.resuming import Saved, fingerprint, load_saved, restore_run
 from evolve.app.summary import write_outcome
 from evolve.engine.failures import FailurePolicy
 from evolve.engine.loop import Loop
-from evolve.engine.records import Outcome, Record, Status
-from evolve.execution import backend, check_sendable, make_executor
+from evolve.engine.records import Outcome, Record
+from evolve.execution import (
+    WaitTimeout,
+    backend,
+    check_sendable,
+    is_worker_death,
+    make_executor,
+    stop,
+    trial,
+    wait_for,
+)
 from evolve.execution.loky_pool import WorkerSettings
 from evolve.execution.placement import GpuError, place
-from evolve.execution.trial import accepts
+from evolve.execution.trial import accepts, one_line
 from evolve.rundir.keeper import ModelKeeper
 from evolve.rundir.mending import set_aside, supersede
 from evolve.rundir.store import RunDir
@@ -42,7 +51,7 @@ from evolve.search.fidelity import (
     final_plan,
     rung_epochs,
 )
-from evolve.search.registry import make_strategy
+from evolve.search.registry import make_strategy, strategy_class
 from genomes.families import FAMILIES
 from genomes.families.user import code_digest
 from genomes.space import SearchSpace
@@ -110,6 +119,11 @@ def resume(
     if generations < 0:
         raise SessionError("--generations must be 0 or more")
     cfg = read_config(run)
+    if generations and not strategy_class(cfg.search.strategy).extendable:
+        raise SessionError(
+            f"--generations {generations}: {run.path} is a {cfg.search.strategy} search, which "
+            "walks its whole space once and has no generations to add; start a new run instead"
+        )
     if overrides:
         data = cfg.to_dict()
         data["run"].update(overrides)
@@ -281,6 +295,10 @@ class Session:
                 max_evals=cfg.run.max_evals_per_worker,
                 max_rss_mb=cfg.run.max_worker_rss_mb,
             )
+        if cfg.run.keras and run is not None:
+            self._check_data(run)
+        if self.launch.executor is None:
+            self._check_workers()
         if cfg.run.keras:
             self._prepare_keras()
         self.launch.fitness = self.launch.fitness or self.problem
@@ -297,6 +315,67 @@ class Session:
             raise SessionError(str(exc)) from None
         self.executor = self.fresh_executor()  # a backend that cannot start fails here
 
+    def _check_data(self, run: RunDir) -> None:
+        """Record a fingerprint of the data files a run trains on; on resume, refuse data that
+        changed since (``DatasetError`` naming what changed)."""
+        from evolve.data import DatasetError
+        from evolve.data.fingerprint import changes, fingerprint
+
+        saved = run.read_json(run.data_fingerprint)
+        current = fingerprint(self.cfg.data_spec(run.path).name, saved)
+        if self.saved is not None and saved is not None:
+            changed = changes(saved, current)
+            if changed:
+                raise DatasetError(
+                    f"{changed} since the run started; put the data back as it was, or start "
+                    "a new run on the new data"
+                )
+        if current is not None:
+            run.write_json(run.data_fingerprint, current)
+
+    def _check_workers(self) -> None:
+        """One worker of the run's backend asked whether it can train, before anything else
+        runs there: a backend that does not import (``KERAS_BACKEND=jax`` without jax), a GPU
+        not claimed, a worker that never answers, or a memory limit below what a worker holds
+        before its first genome is one line (``SessionError``, ``ConfigError``)."""
+        run = self.cfg.run
+        try:
+            ready = self.in_worker("starting a worker", trial.ready, run.keras)
+        except RuntimeError as exc:  # the worker's own one-line account
+            raise SessionError(str(exc)) from None
+        if run.backend == "loky" and run.max_worker_rss_mb and (
+            ready["rss_mb"] >= run.max_worker_rss_mb
+        ):
+            raise configuration.ConfigError(
+                f"run.max_worker_rss_mb = {run.max_worker_rss_mb} is below what a worker holds "
+                f"before it trains anything ({ready['rss_mb']:.0f} MB with "
+                f"{'Keras' if run.keras else 'the engine'} imported): raise it well above "
+                "that, or set 0 for no limit"
+            )
+
+    def in_worker(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` in a worker of the run's backend, waited for at most
+        ``run.startup_timeout`` seconds: ``SessionError`` naming ``what`` when it overran (the
+        worker is stopped) or when the worker failed to start. Errors ``fn`` raises itself
+        reach the caller as they are."""
+        executor = self.fresh_executor()
+        seconds = self.cfg.run.startup_timeout
+        try:
+            return wait_for(executor.submit(fn, *args), seconds, what)
+        except WaitTimeout as exc:
+            self._stop(executor)
+            raise SessionError(
+                f"{exc} (run.startup_timeout); nothing was started: raise it for slow starts "
+                "(a large dataset, a slow file system), or look for what hangs"
+            ) from None
+        except Exception as exc:
+            if is_worker_death(exc):
+                raise SessionError(
+                    f"{what}: the worker process died ({one_line(exc)}); its own output is in "
+                    f"{self.settings.log_path or 'the terminal'}"
+                ) from None
+            raise
+
     def space(self) -> SearchSpace:
         """The run's search space: given in Python, or the config's (with the family's rule)."""
         if self._space is None:
@@ -307,9 +386,8 @@ class Session:
         """The Keras problem, and its data described (see ``keras_run.wire``)."""
         from evolve.training.keras_run import wire
 
-        self.problem, self.data = wire(
-            self.cfg, self.rundir, self.space(), self.launch.build, self.fresh_executor
-        )
+        self.problem, self.data = wire(self.cfg, self.rundir, self.space(), self.launch.build,
+                                       self.in_worker)  # fmt: skip
 
     def fresh_executor(self) -> Executor:
         """The user's executor, or the backend's (a working one again after a worker died)."""
@@ -348,6 +426,7 @@ class Session:
             policy=FailurePolicy(cfg.run.timeout, cfg.run.retries_on_death,
                                  cfg.run.retries_on_failure, cfg.run.max_failure_share),
             renew=self.fresh_executor if self.launch.executor is None else None,
+            stop=self._stop if self.launch.executor is None else None,
             checkpoint_every=cfg.run.checkpoint_every,
             on_record=lambda record: self._record(record, monitor),
             on_replay=monitor.replay, on_checkpoint=self._checkpointer(space),
@@ -380,13 +459,16 @@ class Session:
             console.close()
             if run is not None:
                 final_epochs = cfg.training.final_epochs
-                write_outcome(run, outcome, self.problem, final_epochs, self.fresh_executor)
+                write_outcome(run, outcome, self.problem, final_epochs, self.fresh_executor,
+                              self._stop)  # fmt: skip
         except KeyboardInterrupt:
             console.log(f"interrupted: finished evaluations are kept; resume {run.path} to "
                         "continue" if run else "interrupted")  # fmt: skip
             raise
         finally:
             console.close()
+            if loop.in_flight and self.launch.executor is None:  # interrupted, or stopped:
+                self._stop(loop.executor)  # what runs is trained again on resume; never wait
             if run is not None:
                 run.close()
             if self.launch.executor is None:
@@ -395,6 +477,10 @@ class Session:
                     release()
         outcome.run_dir = run.path if run is not None else None
         return outcome
+
+    def _stop(self, executor: Executor, future: Any = None) -> bool:
+        """End what runs on the backend's ``executor`` (see ``execution.stop``)."""
+        return stop(self.cfg.run.backend, executor, future)
 
     def _checkpointer(self, space: SearchSpace) -> Callable[[dict[str, Any]], None] | None:
         """Saves the loop's state with what it depends on in the config (checked on resume)."""
@@ -407,20 +493,20 @@ class Session:
     def _record(self, record: Record, monitor: Monitor) -> None:
         if self.rundir is not None:
             self.rundir.append(record)
-            if self.cfg.run.tensorboard and record.status in (Status.DIED, Status.TIMEOUT):
-                self._lost_session(record)
+            if self.cfg.run.tensorboard and not record.succeeded:
+                self._failed_session(record)
         monitor.record(record)
         if self.launch.on_record is not None:
             self.launch.on_record(record)
 
-    def _lost_session(self, record: Record) -> None:
-        """A failed TensorBoard session for a training whose worker could not end its own (it
-        died, or was stopped past the timeout); a log that cannot be written is a warning."""
-        from evolve.training.tensorboard_log import write_lost
+    def _failed_session(self, record: Record) -> None:
+        """The failed end of a training's TensorBoard session (the worker ends only the
+        trainings that succeed); a log that cannot be written is a warning."""
+        from evolve.training.tensorboard_log import write_failed
 
         assert self.rundir is not None
         try:
-            write_lost(self.rundir.tensorboard, record.id, record.repeat, record.genes)
+            write_failed(self.rundir.tensorboard, record.id, record.repeat, record.genes)
         except OSError as exc:
             self.rundir.log(f"warning: no TensorBoard session for {record.id}: {exc}")
 

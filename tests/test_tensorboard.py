@@ -264,10 +264,12 @@ def test_a_training_from_epoch_0_clears_its_session_and_a_continued_one_keeps_it
 
 def test_a_failed_training_ends_its_session_as_a_failure(tmp_path):
     code = f"""
-from evolve.training.tensorboard_log import SessionLog
+from pathlib import Path
+from evolve.training.tensorboard_log import SessionLog, write_failed
 log = SessionLog({str(tmp_path)!r}, "nan", 0, 0)
 log.start({{"units": 8, "activation": "relu", "residual": True}})
-log.fail()
+log.close()  # the worker's training raised: the parent ends the session
+write_failed(Path({str(tmp_path)!r}), "nan", 0, {{"units": 8, "activation": "relu", "residual": True}})
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=ROOT, timeout=300)  # fmt: skip
@@ -339,9 +341,9 @@ def test_a_training_its_worker_could_not_end_gets_a_failed_session_from_the_pare
     code = f"""
 import sys
 from pathlib import Path
-from evolve.training.tensorboard_log import write_lost
-write_lost(Path({str(tmp_path)!r}), "died", 0, {{"units": 8, "residual": True}})
-write_lost(Path({str(tmp_path)!r}), "died", 2, {{"units": 8, "residual": True}})
+from evolve.training.tensorboard_log import write_failed
+write_failed(Path({str(tmp_path)!r}), "died", 0, {{"units": 8, "residual": True}})
+write_failed(Path({str(tmp_path)!r}), "died", 2, {{"units": 8, "residual": True}})
 print("tensorflow" in sys.modules)
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -246,3 +246,65 @@ def test_a_worker_whose_parent_is_gone_before_it_starts_ends_at_once():
                           timeout=60)  # fmt: skip
     assert done.returncode == 1 and "orphan" not in done.stdout
     assert time.monotonic() - started < 15  # not the 20 s an orphan would live
+
+
+# -- issue 20, kind 3: the worker limits hold exactly, from a worker's first evaluation --------
+
+
+def per_pid(records):
+    counts = {}
+    for r in records:
+        counts[r["pid"]] = counts.get(r["pid"], 0) + 1
+    return counts
+
+
+@pytest.mark.parametrize("limit", [1, 2])
+def test_max_evals_per_worker_is_never_exceeded_not_even_by_one(limit):
+    """The issue's example: max_evals_per_worker = 1 ran two evaluations in each worker (loky
+    skips its memory check after a worker's first task)."""
+    import evolve
+
+    outcome = evolve.optimize({"x": {"type": "int", "min": 0, "max": 999}}, slow,
+                              strategy="random", budget=8, workers=2, backend="loky",
+                              max_evals_per_worker=limit)  # fmt: skip
+    counts = per_pid(outcome.records)
+    assert len(outcome.records) == 8 and all(r["status"] == "ok" for r in outcome.records)
+    assert max(counts.values()) <= limit and len(counts) >= 8 // limit
+
+
+def grows(genes):
+    """Each call keeps 120 MB more (touched, so resident)."""
+    sys.__dict__.setdefault("_evolve_test_leak", []).append(np.ones(120 * 2**17))
+    return float(genes["x"])
+
+
+def test_the_memory_limit_counts_a_workers_first_evaluation():
+    """A worker that passes the limit after two evaluations must leave after its first: the
+    first one's growth is the forecast, as every later one's is."""
+    import evolve
+
+    space = {"x": {"type": "int", "min": 0, "max": 999}}
+    base = evolve.optimize(space, rss_now, strategy="random", budget=1, workers=1,
+                           backend="loky", max_evals_per_worker=1).records[0]  # fmt: skip
+    limit = int(base["metrics"]["fitness"]) + 200  # one evaluation fits, two do not
+    outcome = evolve.optimize(space, grows, strategy="random", budget=6, workers=2,
+                              backend="loky", max_worker_rss_mb=limit)  # fmt: skip
+    assert all(r["status"] == "ok" for r in outcome.records)
+    assert max(r["rss_mb"] for r in outcome.records) < limit
+    assert max(per_pid(outcome.records).values()) == 1
+
+
+def rss_now(genes):
+    from evolve.execution.trial import rss_mb
+
+    return rss_mb()
+
+
+def test_a_memory_limit_no_worker_can_meet_is_refused_before_anything_runs(tmp_path):
+    import evolve
+    from evolve.app.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"max_worker_rss_mb = 20 is below what a worker holds"):
+        evolve.optimize({"x": [1, 2]}, slow, workers=2, backend="loky", max_worker_rss_mb=20,
+                        population=2, generations=1, out=tmp_path / "run")  # fmt: skip
+    assert not (tmp_path / "run").exists()

@@ -11,13 +11,13 @@ import contextlib
 import os
 import signal
 import sys
-import time
 from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn
 
 from evolve import session
 from evolve.app import config as configuration
+from evolve.app import naming
 from evolve.app.config import ConfigError
 from evolve.app.progress import genes_line, test_scores
 from evolve.data import KERAS_DATASETS, SKLEARN_DATASETS, DatasetError
@@ -27,12 +27,14 @@ from evolve.execution import BACKENDS
 from evolve.rundir.store import RunDir, RunDirError
 from evolve.search.fidelity.final_pick import seed_spread
 from evolve.search.registry import SettingError, strategies
+from evolve.training.saved_models import ModelLoadError
 from genomes.genes import GeneError
 
 PROG = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "run_evolution.py"
 DEFAULT_CONFIG = resources.files("evolve.app") / "default.toml"
 USER_ERRORS = (
     session.SessionError, ConfigError, GeneError, DatasetError, RunDirError, SettingError,
+    ModelLoadError,
 )  # fmt: skip
 
 
@@ -261,11 +263,11 @@ def run_command(args: argparse.Namespace) -> int:
     if args.tensorboard:
         chosen["run.tensorboard"] = True
     cfg = configuration.load(args.config or DEFAULT_CONFIG, chosen)
-    if not cfg.run.name:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        data = cfg.data.dataset
-        dataset = Path(data).stem if data.endswith(".npz") else data
-        cfg.run.name = f"{cfg.search.strategy}-{dataset}-{stamp}"
+    if cfg.run.name:
+        naming.check_name(cfg.run.name)
+    else:
+        what = cfg.data.dataset if cfg.run.keras else cfg.run.fitness.rpartition(":")[2]
+        cfg.run.name = naming.default_name(cfg.search.strategy, what)
     out = args.out or Path("results") / cfg.run.name
     args.launch = launch = session.Launch(quiet=args.quiet, verbose=args.verbose)
     outcome = session.start(cfg, out, launch, unique=args.out is None)

@@ -44,14 +44,16 @@ def _quiet_backend() -> Iterator[None]:
         os.close(devnull)
 
 
-def _model_summary(path: Path) -> tuple[list[str], dict[str, Any]]:
+def _model_summary(path: Path, family: str) -> tuple[list[str], dict[str, Any]]:
     """A saved model's layers as data (name, class, output shape, parameters) for ``--json``,
     and as a table whose columns are as wide as their longest entry (Keras' own summary draws
     through rich, which clips its columns to the terminal's width when output is piped)."""
+    from evolve.training.saved_models import load_model
+
     with _quiet_backend():
         import keras
 
-        model = keras.saving.load_model(path, safe_mode=True)
+        model = load_model(path, family)
         layers = [
             {
                 "name": layer.name,
@@ -115,9 +117,9 @@ def inspect_command(args: argparse.Namespace) -> int:
 
         spec = cfg.data_spec(run.path)
         with _quiet_backend():
-            report["test"] = test_metrics(spec, str(model))
+            report["test"] = test_metrics(spec, str(model), cfg.model.family)
     if model.exists() and not args.no_summary:
-        lines, report["model"] = _model_summary(model)
+        lines, report["model"] = _model_summary(model, cfg.model.family)
         if not args.json:  # --json has the layers as data
             report["model_summary"] = lines
     report["running"] = run.holder()
@@ -273,10 +275,18 @@ def export_command(args: argparse.Namespace) -> int:
         target = args.out or run.path / "export" / "model.keras"
         run.export_model(target)
     else:
+        from evolve.training.saved_models import export_saved_model
+
         target = args.out or run.path / "export" / "savedmodel"
+        if target.exists():
+            raise RunDirError(f"{target} already exists; choose another --out")
         with _quiet_backend():
-            run.export_saved_model(target)
+            contract = export_saved_model(model, target, cfg.model.family)
+        run.export_labels(target / "labels.json")
     print(f"exported {model} -> {target} ({args.format})")
+    if args.format == "savedmodel" and "accepted" in contract:
+        print(f"  its serve endpoint takes {contract['dtype']} inputs of shape "
+              f"{contract['accepted']}")  # fmt: skip
     if (run.best / "labels.json").exists():
         labels = target / "labels.json" if target.is_dir() else target.with_name(
             f"{target.stem}.labels.json"

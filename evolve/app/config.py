@@ -130,6 +130,7 @@ def _check(cfg: Config) -> None:
     except (SettingError, gpus.GpuError) as exc:
         raise ConfigError(str(exc)) from None
     numbers = {"run.timeout": cfg.run.timeout, "run.checkpoint_every": cfg.run.checkpoint_every,
+               "run.startup_timeout": cfg.run.startup_timeout,
                "run.max_failure_share": cfg.run.max_failure_share,
                "training.learning_rate": cfg.training.learning_rate,
                "training.weight_decay": cfg.training.weight_decay}  # fmt: skip
@@ -140,9 +141,6 @@ def _check(cfg: Config) -> None:
             raise ConfigError(f"{key} must be a finite number, got {value}")
     if cfg.run.seed < 0:
         raise ConfigError(f"run.seed must be 0 or more, got {cfg.run.seed}")
-    name = cfg.run.name
-    if "/" in name or "\\" in name or name in (".", ".."):
-        raise ConfigError(f"run.name = {name!r} must be a folder name, not a path (use --out)")
     s, d, t = cfg.search, cfg.data, cfg.training
     rules = [
         (s.population >= 2, f"search.population must be at least 2, got {s.population}"),
@@ -162,6 +160,7 @@ def _check(cfg: Config) -> None:
         (cfg.run.keep_models >= 1, "run.keep_models must be at least 1"),
         (cfg.run.workers_per_gpu >= 1, "run.workers_per_gpu must be at least 1"),
         (cfg.run.timeout >= 0, "run.timeout must be 0 (none) or more seconds"),
+        (cfg.run.startup_timeout > 0, "run.startup_timeout must be above 0 seconds"),
         (cfg.run.retries_on_death >= 0, "run.retries_on_death must be 0 or more"),
         (cfg.run.retries_on_failure >= 0, "run.retries_on_failure must be 0 or more"),
         (0 < cfg.run.max_failure_share <= 1, "run.max_failure_share must be in (0, 1]"),
@@ -172,7 +171,46 @@ def _check(cfg: Config) -> None:
     for ok, message in rules:
         if not ok:
             raise ConfigError(message)
+    for key, most in MOST.items():
+        section, name = key.split(".")
+        value = getattr(getattr(cfg, section), name)
+        if value > most:
+            shown = (f"{v:,}" if isinstance(v, int) else f"{v:g}" for v in (value, most))
+            raise ConfigError(
+                "{} = {} is more than this engine can hold: at most {}".format(key, *shown)
+            )
+    if any(side > MOST_PIXELS for side in cfg.data.image_size):
+        raise ConfigError(f"data.image_size = {cfg.data.image_size} is more than this engine "
+                          f"can hold: at most {MOST_PIXELS:,} pixels a side")  # fmt: skip
     _check_fidelity(cfg)
+
+
+MOST: dict[str, int | float] = {
+    "search.population": 1_000_000,
+    "search.generations": 1_000_000_000,
+    "search.budget": 1_000_000_000_000,
+    "search.min_epochs": 1_000_000,
+    "search.max_epochs": 1_000_000,
+    "search.eta": 1_000_000,
+    "training.epochs": 1_000_000,
+    "training.final_epochs": 1_000_000,
+    "training.patience": 1_000_000,
+    "training.batch_size": 1_000_000_000,
+    "run.workers": 4096,
+    "run.workers_per_gpu": 256,
+    "run.keep_models": 1_000_000,
+    "run.retries_on_death": 1000,
+    "run.retries_on_failure": 1000,
+    "run.max_evals_per_worker": 1_000_000_000,
+    "run.max_worker_rss_mb": 1 << 30,
+    "run.timeout": 1e9,
+    "run.startup_timeout": 1e9,
+    "run.checkpoint_every": 1e9,
+}
+"""Upper bounds of the numeric settings: past them a run would fail later with a traceback
+(a population's arrays, a timer's limit) or start thousands of processes; each is far above
+any real run (a timeout of 1e9 s is 31 years)."""
+MOST_PIXELS = 16384
 
 
 FIDELITIES = ("epochs",)

@@ -63,6 +63,9 @@ def read_config(run: RunDir) -> Config:
         return configuration.load(run.config, family=False)
     legacy = run.path / "settings.json"
     if not legacy.exists():
+        holder = run.holder() if run.path.is_dir() else None
+        if holder is not None:  # a run in its first seconds: its config is not written yet
+            raise RunDirError(f"{run.path} is in use by {holder}; one process per run")
         raise RunDirError(f"{run.path} holds no run (no config.toml)")
     old = json.loads(legacy.read_text())
     search = {k: old[k] for k in ("strategy", "direction", "objective", "budget", "ordered")}

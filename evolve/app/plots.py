@@ -66,6 +66,11 @@ def draw(
     label = "best of the generation" + (" (elites included)" if elites else "")
     ax.plot(gens, [row["best"] for row in scored], "o-", label=label)
     ax.plot(gens, [row["mean"] for row in scored], "s--", label="mean of the generation")
+    failed = [r for r in done if not Status(r["status"]).succeeded]
+    if failed:  # every record is on the plot: the failures on its floor, without a fitness
+        floor = ax.get_ylim()[0]
+        ax.scatter([r["generation"] for r in failed], [floor] * len(failed), marker="x",
+                   color="tab:red", clip_on=False, label=f"failed ({len(failed)})")  # fmt: skip
     ax.set(xlabel="generation", ylabel=objective, title=f"{objective} per generation")
     ax.legend()
     _save(fig, "fitness")

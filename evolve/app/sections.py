@@ -46,6 +46,10 @@ class RunSection:
     workers_per_gpu: int = 1
     timeout: float = 0.0
     """Seconds one evaluation may run before it is stopped and recorded as a timeout (0: none)."""
+    startup_timeout: float = 300.0
+    """Seconds each check before the search may take in a worker (the worker starting, a
+    Keras dataset described, your build function tried): past it, the run is refused, naming
+    the check."""
     tensorboard: bool = False
     """Log every trained genome's curves under RUN_DIR/tensorboard/<genome id>/, with its genes
     as TensorBoard hparams (the HParams dashboard): pip install tensorboard."""

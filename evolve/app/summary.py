@@ -11,6 +11,16 @@ from evolve.engine.records import Outcome
 from evolve.rundir.store import RunDir
 from evolve.search.fidelity.final_pick import seed_spread
 
+FINAL_LEAST = 600.0
+"""Seconds the final report's steps may take at least (see ``final_bound``)."""
+
+
+def final_bound(outcome: Outcome) -> float:
+    """How long the final test evaluation may take: 4 times the run's longest training, and
+    at least ``FINAL_LEAST`` seconds (it evaluates one model that the run trained)."""
+    longest = max((r.seconds or 0.0 for r in outcome.records), default=0.0)
+    return max(FINAL_LEAST, 4 * longest)
+
 
 def write_outcome(
     run: RunDir,
@@ -18,9 +28,11 @@ def write_outcome(
     problem: Any,
     final_epochs: int,
     renew: Callable[[], Executor],
+    stop: Callable[[Executor], Any] | None = None,
 ) -> None:
     """The best genome with its lineage (and, for a Keras ``problem``, the final test report,
-    stored in ``outcome.test``) and the run's counts and stop reason."""
+    stored in ``outcome.test``, each step waited for at most ``final_bound`` seconds) and the
+    run's counts and stop reason."""
     best = outcome.best
     summary: dict[str, Any] = {
         "stop_reason": outcome.stop_reason,
@@ -37,7 +49,9 @@ def write_outcome(
             from evolve.training.report import final_report
 
             model = run.best / "model.keras"
-            outcome.test = final_report(best, problem, model, final_epochs, renew)
+            outcome.test = final_report(
+                best, problem, model, final_epochs, renew, final_bound(outcome), stop
+            )
         keys = ("id", "generation", "fitness", "origin", "parents")
         line = [{k: r.get(k) for k in keys} for r in lineage(outcome.records, best.id)]
         run.write_best(best, {**seeds, **outcome.test, "lineage": line})

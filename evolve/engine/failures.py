@@ -135,7 +135,12 @@ class Failures:
         share = self.policy.max_failure_share
         if finished >= ABORT_AFTER and self.count / finished > share and not self.aborted:
             self.aborted = True
-            self.reason = (
-                f"stopped early: {self.count} of {finished} evaluations failed (more than "
-                f"{share:.0%}); their reasons are in the history"
-            )
+            self.reason = self.describe(self.count, finished)
+
+    def describe(self, failed: int, finished: int) -> str:
+        """The stop reason of an aborted run, with its counts (the loop gives the final ones:
+        results that finished together with the one that tipped the share count too)."""
+        return (
+            f"stopped early: {failed} of {finished} evaluations failed (more than "
+            f"{self.policy.max_failure_share:.0%}); their reasons are in the history"
+        )

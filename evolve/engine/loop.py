@@ -29,7 +29,9 @@ class Loop:
     """Runs a strategy against a fitness on an executor, ``workers`` evaluations in flight.
 
     ``budget`` and ``target``: see ``StopRules``. Failures follow ``policy`` (``FailurePolicy``);
-    after a worker death, ``renew`` (when given) returns a fresh executor.
+    after a worker death, ``renew`` (when given) returns a fresh executor. ``stop`` (when given)
+    ends the task of a future the loop gave up waiting for (a worker that hangs past every
+    timeout; see ``execution.stop``), and says whether the executor must be renewed.
 
     ``ordered=True`` tells results in the order they were asked, each ask seeing exactly the
     results of the genomes asked ``workers`` places before it: the run then repeats exactly
@@ -55,6 +57,7 @@ class Loop:
         target: float | None = None,
         policy: FailurePolicy | None = None,
         renew: Callable[[], Executor] | None = None,
+        stop: Callable[[Executor, Future | None], bool] | None = None,
         checkpoint_every: float = 0.0,
         on_record: RecordHook | None = None,
         on_replay: RecordHook | None = None,
@@ -71,6 +74,7 @@ class Loop:
         self.stops = StopRules(budget, target, strategy.direction, full=strategy.full_fidelity)
         self.failures = Failures(policy or FailurePolicy())
         self.renew = renew
+        self.stop = stop
         self.on_record = on_record or (lambda record: None)
         self.on_replay = on_replay or (lambda record: None)
         self.pruner = pruner
@@ -201,6 +205,8 @@ class Loop:
             elapsed = now - self.submitted_at.pop(future)
             result, died = self.failures.result_of(trial, future, future in finished, elapsed)
             broken |= died
+            if future not in finished and self.stop is not None:  # it hangs: end it there
+                broken |= self.stop(self.executor, future)
             if result is None:
                 continue
             if result["status"] == ENVIRONMENT:  # raised once the others of the batch are in
@@ -272,8 +278,8 @@ class Loop:
         self.checkpoints.offer(version, self.state_dict, force)
 
     def _outcome(self) -> Outcome:
-        f = self.failures
-        reason = f.reason if f.aborted else self.ledger.stop_reason
-        return Outcome.of(
-            self.ledger.records, reason, self.strategy.direction, f.aborted, self.ledger.trainings
-        )
+        f, records = self.failures, self.ledger.records
+        failed = sum(not r.succeeded for r in records)
+        reason = f.describe(failed, len(records)) if f.aborted else self.ledger.stop_reason
+        direction = self.strategy.direction
+        return Outcome.of(records, reason, direction, f.aborted, self.ledger.trainings)

@@ -8,14 +8,17 @@
 | ``inline`` | ``inline`` | this process (cheap fitness functions, debugging) |
 
 A backend module offers ``make(workers, address, settings) -> Executor``, ``capacity(address)``
-(evaluations at once when the user does not say) and ``HARD_TIMEOUT`` (whether a hung evaluation
-can be ended where it runs). Adding a backend is one module and one line in ``BACKENDS``.
+(evaluations at once when the user does not say), ``HARD_TIMEOUT`` (whether a hung evaluation
+can be ended where it runs), and optionally ``stop(executor, future)`` (end what runs there
+now, when the parent gives up waiting) and ``release()`` (the end of a session). Adding a
+backend is one module and one line in ``BACKENDS``.
 """
 
 from __future__ import annotations
 
 import importlib
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from types import ModuleType
 from typing import Any
 
@@ -43,6 +46,30 @@ def make_executor(name: str, workers: int, address: str = "", settings: Any = No
     a working executor with the same settings.
     """
     return backend(name).make(workers, address, settings)
+
+
+class WaitTimeout(TimeoutError):
+    """The parent gave up waiting for a worker; the message is one line naming what overran."""
+
+
+def wait_for(future: Future, seconds: float, what: str) -> Any:
+    """``future``'s result, waiting at most ``seconds`` (0: no bound); ``WaitTimeout`` naming
+    ``what`` when it overran (the caller then stops the worker: ``stop``)."""
+    try:
+        return future.result(timeout=seconds or None)
+    except FutureTimeout:
+        future.cancel()
+        raise WaitTimeout(f"{what} gave no answer within {seconds:g} s") from None
+
+
+def stop(name: str, executor: Executor, future: Future | None = None) -> bool:
+    """End what runs on ``executor`` now, without waiting: the task of ``future`` (a worker
+    that hangs past every timeout; loky cannot single it out and ends the whole pool), or
+    everything (``None``: a run that ends with evaluations in flight). A backend that cannot
+    stop its tasks (dask) does nothing. Returns whether ``executor`` is now unusable (the
+    caller makes a new one)."""
+    halt = getattr(backend(name), "stop", None)
+    return bool(halt(executor, future)) if halt is not None else False
 
 
 def capacity(name: str, address: str = "") -> int:

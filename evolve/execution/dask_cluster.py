@@ -33,7 +33,11 @@ def release() -> None:
     """Close the clients this process opened (the end of a session); the cluster runs on."""
     while _CLIENTS:
         _, client = _CLIENTS.popitem()
-        client.close()
+        client.close(timeout=CLOSE_WITHIN)
+
+
+CLOSE_WITHIN = 10
+"""Seconds a client may take to close at the end of a session (a scheduler that is gone)."""
 
 
 def make(workers: int, address: str, settings: Any) -> Executor:

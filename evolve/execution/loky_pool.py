@@ -9,6 +9,7 @@ that hangs past the hard timeout ends itself (the watchdog of ``trial.run_trial`
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 import warnings
@@ -67,6 +68,26 @@ def capacity(address: str) -> int:
     return auto_workers()
 
 
+def stop(executor: Executor, future: object = None) -> bool:
+    """Kill the pool's workers now (SIGKILL, which also ends a stopped or hung process) and
+    shut the pool down; the next ``make`` starts a fresh one. Their evaluations are lost and
+    are reported to the loop as worker deaths."""
+    shutdown = getattr(executor, "shutdown", None)
+    if shutdown is None:
+        return True
+    # loky kills from its manager thread; wait (boundedly) until it has, or a new pool asked
+    # for meanwhile could shut this one down again without killing (and its exit hang)
+    manager = getattr(executor, "_executor_manager_thread", None)
+    shutdown(wait=False, kill_workers=True)
+    if manager is not None:
+        manager.join(timeout=STOP_WITHIN)
+    return True
+
+
+STOP_WITHIN = 10.0
+"""Seconds ``stop`` waits for loky to have killed a pool's workers."""
+
+
 _LIMITS: WorkerSettings | None = None
 _EVALS = 0
 _LAST_RSS = 0.0
@@ -75,8 +96,11 @@ _GROWTH: list[float] = []
 
 
 def init_worker(settings: WorkerSettings) -> None:
-    """Initializer of each loky worker process, run once before its first evaluation."""
-    global _LIMITS
+    """Initializer of each loky worker process, run once before its first evaluation.
+
+    A failure to claim a GPU or import the backend is kept for ``trial.ready`` to report in one
+    line (loky would only log it and break the pool, every genome then recorded as died)."""
+    global _LIMITS, _LAST_RSS
     # first: a parent killed before now (getppid is then init's) or during the imports below
     # leaves no worker behind
     _follow_parent(settings.parent_pid or os.getppid())
@@ -86,19 +110,23 @@ def init_worker(settings: WorkerSettings) -> None:
         os.dup2(fd, 1)
         os.dup2(fd, 2)
         os.close(fd)
-    gpus.pin(settings.lock_dir, settings.gpu_slots, settings.hide_gpus)
-    if settings.preload_keras:
-        import keras  # noqa: F401
+    try:
+        gpus.pin(settings.lock_dir, settings.gpu_slots, settings.hide_gpus)
+        if settings.preload_keras:
+            import keras  # noqa: F401
+    except Exception as exc:
+        trial.STARTUP_ERRORS.append(trial.one_line(exc))
     from joblib.externals.loky import process_executor
 
     # loky's own guard restarts a worker whose memory grew 300 MB past its first task: the
-    # backend's import alone does that. Our limits decide instead (see _recycle_if_due), and
-    # loky checks after every task so that a recycle happens right after the result is sent.
+    # backend's import alone does that. Our limits decide instead (``_due``).
     process_executor._MAX_MEMORY_LEAK_SIZE = 1 << 62
-    process_executor._MEMORY_LEAK_CHECK_DELAY = 0.0
     _LIMITS = settings
+    _LAST_RSS = trial.rss_mb()  # the first evaluation's growth counts too
     trial.WATCHDOG["armed"] = True
-    trial.AFTER_EVALUATION.append(_recycle_if_due)
+    trial.AFTER_EVALUATION.append(_count)
+    if settings.max_evals or settings.max_rss_mb:
+        _leave_when_due()
 
 
 def _follow_parent(parent: int, every: float = 0.5) -> None:
@@ -114,26 +142,46 @@ def _follow_parent(parent: int, every: float = 0.5) -> None:
     threading.Thread(target=watch, name="follow-parent", daemon=True).start()
 
 
-def _recycle_if_due(rss: float) -> None:
-    """Ask loky to replace this worker after the current result, when a limit is reached:
-    its evaluation count, or its memory once the next evaluation, growing it as much as the most
-    of the last five did, would pass the limit.
-
-    loky exits a worker cleanly (result sent, a new worker started) when its memory check
-    fails; setting the threshold below any possible growth makes that check fail next time.
-    """
+def _count(rss: float) -> None:
+    """After each evaluation: count it and note how much it grew this worker's memory."""
     global _EVALS, _LAST_RSS
-    if _LIMITS is None:
-        return
     _EVALS += 1
-    if _LAST_RSS:
-        _GROWTH[:] = [*_GROWTH[-4:], max(0.0, rss - _LAST_RSS)]
+    _GROWTH[:] = [*_GROWTH[-4:], max(0.0, rss - _LAST_RSS)]
     _LAST_RSS = rss
-    growth = max(_GROWTH, default=0.0)
-    due = (_LIMITS.max_evals and _LIMITS.max_evals <= _EVALS) or (
-        _LIMITS.max_rss_mb and rss + growth >= _LIMITS.max_rss_mb
-    )
-    if due:
-        from joblib.externals.loky import process_executor
 
-        process_executor._MAX_MEMORY_LEAK_SIZE = -(1 << 62)
+
+def _due() -> bool:
+    """Whether this worker must leave before its next evaluation: it has done
+    ``max_evals``, or its memory now, grown as much as the most of its last five evaluations
+    grew it, would pass ``max_rss_mb``."""
+    limits = _LIMITS
+    if limits is None or not _EVALS:
+        return False
+    if limits.max_evals and limits.max_evals <= _EVALS:
+        return True
+    if limits.max_rss_mb:
+        return trial.rss_mb() + max(_GROWTH, default=0.0) >= limits.max_rss_mb
+    return False
+
+
+def _leave_when_due() -> None:
+    """Make this worker leave cleanly, before it takes another genome, once ``_due``.
+
+    loky's worker loop reads its next task from a queue, and a ``None`` read there is its
+    sentinel: the worker tells the pool it leaves (its result already sent), the pool starts
+    a replacement, and no evaluation is lost. So this worker's queue read answers ``None``
+    when it is due. (loky's memory check, the other way out of that loop, is skipped after a
+    worker's first task: a limit of one evaluation would let it run two.) The queue is the
+    ``call_queue`` of loky's ``_process_worker``, which calls this initializer."""
+    frame = sys._getframe()
+    while frame is not None and "call_queue" not in frame.f_locals:
+        frame = frame.f_back  # type: ignore[assignment]
+    if frame is None:
+        raise RuntimeError("loky's worker loop was not found: cannot recycle workers")
+    queue = frame.f_locals["call_queue"]
+    take = queue.get
+
+    def get(block: bool = True, timeout: float | None = None) -> object:
+        return None if _due() else take(block, timeout)
+
+    queue.get = get

@@ -31,15 +31,35 @@ class RayExecutor(Executor):
         has_gpus = self._ray.cluster_resources().get("GPU", 0) > 0
         self._num_gpus = 1.0 if use_gpus and has_gpus else 0.0
         self._remote: dict[Any, Any] = {}
+        self._running: dict[Future, Any] = {}
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
         if fn not in self._remote:
             self._remote[fn] = self._ray.remote(num_gpus=self._num_gpus)(fn)
-        return self._remote[fn].remote(*args, **kwargs).future()
+        ref = self._remote[fn].remote(*args, **kwargs)
+        future = ref.future()
+        self._running[future] = ref
+        future.add_done_callback(lambda done: self._running.pop(done, None))
+        return future
+
+    def stop(self, future: Future | None = None) -> None:
+        """Cancel the task of ``future`` (``None``: every task still running), ending its
+        worker process (``force``)."""
+        chosen = [future] if future is not None else list(self._running)
+        for done in chosen:
+            ref = self._running.pop(done, None)
+            if ref is not None:
+                self._ray.cancel(ref, force=True)
 
 
 def make(workers: int, address: str, settings: Any) -> Executor:
     return RayExecutor(address, use_gpus=not (settings and settings.hide_gpus))
+
+
+def stop(executor: Executor, future: Future | None = None) -> bool:
+    if isinstance(executor, RayExecutor):
+        executor.stop(future)
+    return False
 
 
 def capacity(address: str) -> int:

@@ -25,6 +25,10 @@ AFTER_EVALUATION: list[Callable[[float], None]] = []
 """Called in the worker with its resident memory (MB) after each evaluation; a pool that
 manages its workers' lives (loky) registers its recycling rule here."""
 
+STARTUP_ERRORS: list[str] = []
+"""Why this worker process could not get ready (a GPU not claimed, the backend failing to
+import), kept by a pool's initializer for ``ready`` to report."""
+
 WATCHDOG = {"armed": False}
 """True in a process whose death the pool survives (a loky worker): there, an evaluation that
 hangs past its hard timeout ends the process."""
@@ -177,6 +181,24 @@ def run_trial(
         "rss_mb": round(rss, 1),
         **where,
     }
+
+
+def ready(keras: bool) -> dict[str, Any]:
+    """Run in a worker before the search, on any backend: raises ``RuntimeError`` (one line)
+    when the worker cannot train (its start failed, or, for a Keras run, Keras does not
+    import); else where it runs and its resident memory in MB before any genome."""
+    try:
+        if STARTUP_ERRORS:
+            raise RuntimeError(STARTUP_ERRORS[0])
+        if keras:
+            quiet_process()
+            import keras as backend  # noqa: F401
+    except Exception as exc:
+        chosen = os.environ.get("KERAS_BACKEND")
+        where = f" (KERAS_BACKEND={chosen})" if chosen else ""
+        why = str(exc) if isinstance(exc, RuntimeError) and STARTUP_ERRORS else one_line(exc)
+        raise RuntimeError(f"a worker cannot start: {why}{where}") from None
+    return {"pid": os.getpid(), "host": socket.gethostname(), "rss_mb": round(rss_mb(), 1)}
 
 
 def rss_mb() -> float:

@@ -8,6 +8,7 @@
                        the label map of a classifier (output index -> original label)
 <run>/checkpoint.json  strategy and loop state, atomic, at most every checkpoint_every s
 <run>/summary.json     how the run ended
+<run>/data.fingerprint.json  the digests of the data files the run trained on
 ```
 Every file other than the journal is written atomically: a temporary file, fsync, rename.
 """
@@ -54,6 +55,9 @@ class RunDir:
         """TensorBoard's log directory (``run.tensorboard``): the experiment, and one folder per
         trained genome."""
         self.gpu_slots = self.path / ".gpu-slots"
+        self.data_fingerprint = self.path / "data.fingerprint.json"
+        """What the run trained on (``evolve.data.fingerprint``): a resume on other data is
+        refused."""
         self._journal: Any = None
         self._lock: int | None = None
 
@@ -119,6 +123,7 @@ class RunDir:
         self.workers_log.unlink(missing_ok=True)
         self.config.unlink(missing_ok=True)
         (self.path / "data.npz").unlink(missing_ok=True)
+        self.data_fingerprint.unlink(missing_ok=True)
         (self.best / "labels.json").unlink(missing_ok=True)
         self.lock_file.unlink(missing_ok=True)
         self.close()
@@ -297,6 +302,17 @@ class RunDir:
         tmp.replace(target)
         return target
 
+    def write_json(self, path: Path, data: Any) -> None:
+        """A JSON file of the run (atomically)."""
+        write_atomic(path, dump(data))
+
+    def read_json(self, path: Path) -> Any:
+        """A JSON file of the run, or ``None`` when it is missing or damaged."""
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+
     def write_labels(self, classes: list[Any]) -> None:
         """``best/labels.json``: the original label of each output of a classifier, so the
         exported model's predictions can be read (index i -> ``labels[i]``)."""
@@ -340,22 +356,13 @@ class RunDir:
         if target.exists():
             raise RunDirError(f"{target} already exists; choose another --out")
         copy_atomic(self.best / "model.keras", target)
+        self.export_labels(target.with_name(f"{target.stem}.labels.json"))
+
+    def export_labels(self, target: Path) -> None:
+        """Copy ``best/labels.json`` (a classifier's) to ``target``."""
         labels = self.best / "labels.json"
         if labels.exists():
-            copy_atomic(labels, target.with_name(f"{target.stem}.labels.json"))
-
-    def export_saved_model(self, target: Path) -> None:
-        """Export ``best/model.keras`` as a TensorFlow SavedModel folder (refused when it
-        exists); imports Keras, so call it from a command, never from a running search."""
-        if target.exists():
-            raise RunDirError(f"{target} already exists; choose another --out")
-        import keras
-
-        model = keras.saving.load_model(self.best / "model.keras", safe_mode=True)
-        model.export(str(target), format="tf_saved_model", verbose=False)
-        labels = self.best / "labels.json"
-        if labels.exists():
-            copy_atomic(labels, target / "labels.json")
+            copy_atomic(labels, target)
 
 
 def _best_view(record: Record) -> dict[str, Any]:

@@ -104,6 +104,8 @@ class Strategy(ABC):
     multi_fidelity: ClassVar[bool] = False
     """Whether it can run under ``search.fidelity`` (asynchronous successive halving): it
     proposes genomes one at a time and takes each genome's first-rung result as its fitness."""
+    extendable: ClassVar[bool] = True
+    """Whether ``resume --generations N`` can give it more to do (``extend``)."""
 
     def __init__(
         self,

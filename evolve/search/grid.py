@@ -17,6 +17,7 @@ class GridSearch(Strategy):
     name = "grid"
     order = 1
     summary = "every grid point once, in a fixed order (the last gene varies fastest)"
+    extendable = False
 
     def __init__(
         self, space: SearchSpace, direction: str = "maximize", seed: int = 0, **effort: int
@@ -37,7 +38,7 @@ class GridSearch(Strategy):
         """Grid search ignores results."""
 
     def extend(self, generations: int) -> None:
-        raise ValueError("the grid strategy cannot be extended: it has no generations")
+        raise ValueError("the grid strategy cannot be extended: it walks its grid once")
 
     def expected(self) -> int:
         return self.space.size

@@ -8,7 +8,6 @@ in a worker (``probe``) before anything trains.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Executor
 from typing import Any
 
 import numpy as np
@@ -23,23 +22,27 @@ from evolve.training.tensorboard_log import write_experiment
 from genomes.families.training import TRAINING, logged
 from genomes.space import SearchSpace
 
+InWorker = Callable[..., Any]
+"""``in_worker(what, fn, *args)``: ``fn(*args)`` in a worker within the run's start-up bound."""
+
 
 def wire(
     cfg: Config,
     run: RunDir | None,
     space: SearchSpace,
     build: Callable[..., Any] | None,
-    executor: Callable[[], Executor],
+    in_worker: InWorker,
 ) -> tuple[KerasProblem, dict[str, Any]]:
     """The Keras problem of a session and its data described (task, sizes, classes); the
     family checked against the data, the objective resolved and checked against what training
     logs, a user's build function tried in a worker, the label map written to ``best/``.
-    Raises ``SessionError``, ``ConfigError`` or ``DatasetError`` (one line) before anything
-    trains."""
+    ``in_worker(what, fn, *args)`` runs ``fn`` in a worker of the run, within its start-up
+    bound (``Session.in_worker``). Raises ``SessionError``, ``ConfigError`` or
+    ``DatasetError`` (one line) before anything trains."""
     family = cfg.family(build)
     keras_problem = problem(cfg, run, space, build)
     _check_applicable(cfg, keras_problem.data)
-    data = describe(keras_problem.data, executor)
+    data = describe(keras_problem.data, in_worker)
     if family.needs == "image" and data["kind"] != "image":
         raise SessionError(
             f"the {family.name} family needs images; {cfg.data.dataset} is a table of "
@@ -50,7 +53,7 @@ def wire(
         rng = np.random.default_rng(cfg.run.seed)
         tries = [dict(space.sample(rng).genes) for _ in range(PROBES)]
         try:
-            names = tuple(probe(keras_problem, tries, executor))
+            names = tuple(probe(keras_problem, tries, in_worker))
         except ProbeError as exc:
             raise SessionError(
                 f"model.family = {cfg.model.family}: building {PROBES} genomes of the space "
@@ -108,7 +111,7 @@ def problem(
     )
 
 
-def describe(spec: DataSpec, executor: Callable[[], Executor]) -> dict[str, Any]:
+def describe(spec: DataSpec, in_worker: InWorker) -> dict[str, Any]:
     """Sizes, task and classes of the prepared splits; raises ``DatasetError`` (one line) for
     unusable data.
 
@@ -119,7 +122,7 @@ def describe(spec: DataSpec, executor: Callable[[], Executor]) -> dict[str, Any]
 
     if spec.name not in KERAS_DATASETS:
         return prepare(spec).describe()
-    return _in_worker(executor, describe_data, spec)
+    return _in_worker(in_worker, f"loading {spec.name}", describe_data, spec)
 
 
 PROBES = 5
@@ -127,14 +130,17 @@ PROBES = 5
 
 
 def probe(
-    keras_problem: KerasProblem, candidates: list[dict[str, Any]], executor: Callable[[], Executor]
+    keras_problem: KerasProblem, candidates: list[dict[str, Any]], in_worker: InWorker
 ) -> list[str]:
     """Build, compile and evaluate on one batch the network of the first of ``candidates``
     that builds, in a worker: the metric names its training logs. ``ProbeError`` (one line)
     when none builds: the function cannot work, so it is refused before anything trains."""
     from evolve.training.report import logged_metrics
 
-    return _in_worker(executor, logged_metrics, keras_problem, candidates, error=ProbeError)
+    what = f"trying the build function {keras_problem.family} on {len(candidates)} genomes"
+    return _in_worker(
+        in_worker, what, logged_metrics, keras_problem, candidates, error=ProbeError
+    )
 
 
 class ProbeError(ValueError):
@@ -142,16 +148,18 @@ class ProbeError(ValueError):
 
 
 def _in_worker(
-    executor: Callable[[], Executor],
+    in_worker: InWorker,
+    what: str,
     fn: Callable[..., Any],
     *args: Any,
     error: Callable[[str], Exception] = lambda why: DatasetError(f"cannot load the dataset: {why}"),
 ) -> Any:
-    """``fn(*args)`` in a worker; any failure there becomes one line: a ``DatasetError`` as it
-    is, anything else through ``error``."""
+    """``fn(*args)`` in a worker; any failure there becomes one line: a ``DatasetError`` or
+    ``SessionError`` (a worker that overran or died) as it is, anything else through
+    ``error``."""
     try:
-        return executor().submit(fn, *args).result()
-    except DatasetError as exc:
-        raise DatasetError(str(exc)) from None
+        return in_worker(what, fn, *args)
+    except (DatasetError, SessionError) as exc:
+        raise type(exc)(str(exc)) from None
     except Exception as exc:
         raise error(one_line(exc)) from None

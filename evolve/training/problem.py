@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from evolve.data import DataSpec, Splits, model_inputs, prepare
-from evolve.execution.trial import EvaluationTimeout, RunDirWriteError
+from evolve.execution.trial import EvaluationTimeout, RunDirWriteError, one_line
+from evolve.training.saved_models import load_model
 from evolve.training.tensorboard_log import SessionLog
 from genomes.families import InputSpec, OutputSpec, get_family
 from genomes.families.training import compile_model, training_values
@@ -181,8 +182,7 @@ class KerasProblem:
             if board is not None and board.caused(exc):  # the disk's fault, not the genome's
                 raise board.write_error(exc) from exc
             if board is not None:
-                with contextlib.suppress(Exception):  # the training's error matters, not this
-                    board.fail()
+                board.close()  # its failed end is the parent's (``write_failed``)
             raise
         fit_seconds = time.perf_counter() - fit_started
         metrics: dict[str, Any] = {f"val_{k}": float(v) for k, v in scores.items()}
@@ -228,11 +228,11 @@ class KerasProblem:
             if not path.is_file():
                 why = f"{path.name} is gone: trained from epoch 0"
             else:
-                try:
-                    model = keras.saving.load_model(path)  # weights and optimizer state
+                try:  # weights and optimizer state; a build function's objects imported
+                    model = load_model(path, self.family)
                     return model, values, fidelity.initial_epoch, ""
                 except Exception as exc:  # a model Keras cannot load back: train afresh
-                    why = f"{path.name} cannot be loaded ({type(exc).__name__}): trained afresh"
+                    why = f"{path.name} cannot be loaded ({one_line(exc)}): trained afresh"
         else:
             why = "no saved state to continue from" if fidelity.initial_epoch else ""
         model, values = self.model(data, genes, seed)

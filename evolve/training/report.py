@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from evolve.data import DataSpec
-from evolve.execution import is_worker_death
+from evolve.execution import WaitTimeout, is_worker_death, wait_for
 from evolve.execution.trial import one_line
 from evolve.training.problem import KerasProblem, splits
 
@@ -22,34 +22,55 @@ def describe_data(spec: DataSpec) -> dict[str, Any]:
     return splits(spec).describe()
 
 
-def test_metrics(spec: DataSpec, model_path: str) -> dict[str, float]:
+def test_metrics(spec: DataSpec, model_path: str, family: str = "") -> dict[str, float]:
     """The compiled metrics of a saved model on the test split (``test_accuracy``,
     ``test_loss``; ``test_mae`` for regression): for the final report only. Empty when the
-    data has no test split."""
+    data has no test split. ``family``: the run's ``model.family``, whose module defines a
+    user's custom objects (``saved_models.load_model``)."""
     import keras
+
+    from evolve.training.saved_models import load_model
 
     data = splits(spec)
     if not data.describe()["test"]:
         return {}
-    model = keras.saving.load_model(model_path, safe_mode=True)
+    model = load_model(model_path, family)
     scores = model.evaluate(**data.eval_inputs("test"), verbose=0, return_dict=True)
     keras.backend.clear_session()
     return {f"test_{k}": float(v) for k, v in scores.items()}
 
 
-def in_worker(renew: Callable[[], Executor], fn: Callable[..., Any], *args: Any) -> Any:
-    """Run ``fn`` in a worker; once more on a fresh pool if the worker dies; ``None`` (and a
-    warning on stderr) if it fails (the run's results are already safe on disk)."""
-    try:
-        return renew().submit(fn, *args).result()
-    except Exception as exc:
-        failure = exc
-    if is_worker_death(failure):
+def in_worker(
+    renew: Callable[[], Executor],
+    fn: Callable[..., Any],
+    *args: Any,
+    what: str = "",
+    within: float = 0.0,
+    stop: Callable[[Executor], Any] | None = None,
+) -> Any:
+    """Run ``fn`` in a worker, waiting at most ``within`` seconds (0: no bound); once more on a
+    fresh pool if the worker dies; ``None`` (and a warning on stderr naming ``what``) if it
+    fails or overruns (the run's results are already safe on disk). An overrun worker is
+    ended with ``stop``."""
+    what = what or fn.__name__
+    failure: BaseException | None = None
+    for attempt in (1, 2):
+        executor = renew()
         try:
-            return renew().submit(fn, *args).result()
+            return wait_for(executor.submit(fn, *args), within, what)
+        except WaitTimeout as exc:
+            if stop is not None:
+                stop(executor)
+            failure = exc
+            break
         except Exception as exc:
             failure = exc
-    print(f"warning: {fn.__name__} failed: {one_line(failure)}", file=sys.stderr)
+            if not is_worker_death(exc) or attempt == 2:
+                break
+    assert failure is not None
+    timed_out = isinstance(failure, WaitTimeout)
+    why = str(failure) if timed_out else f"{what} failed: {one_line(failure)}"
+    print(f"warning: {why}", file=sys.stderr)
     return None
 
 
@@ -59,18 +80,26 @@ def final_report(
     model: Path,
     final_epochs: int,
     renew: Callable[[], Executor],
+    within: float = 0.0,
+    stop: Callable[[Executor], Any] | None = None,
 ) -> dict[str, Any]:
     """Test metrics of the exported best model and, with ``final_epochs``, of the best genome
-    retrained on train + validation (saved beside it as ``model.final.keras``)."""
+    retrained on train + validation (saved beside it as ``model.final.keras``). Each waits at
+    most ``within`` seconds (0: no bound; the retraining in proportion to its epochs)."""
     from evolve.training.problem import retrain_and_test
 
     test: dict[str, Any] = {}
     if model.exists():
-        test = in_worker(renew, test_metrics, problem.data, str(model)) or {}
+        test = in_worker(
+            renew, test_metrics, problem.data, str(model), problem.family,
+            what="the final test evaluation", within=within, stop=stop,
+        ) or {}  # fmt: skip
     if final_epochs:
+        longer = within * max(1.0, final_epochs / max(1, problem.epochs))
         final = in_worker(
             renew, retrain_and_test, problem, best["genes"], best["seed"], final_epochs,
             str((model.parent / "model.final.keras").resolve()),
+            what="retraining the best on train + validation", within=longer, stop=stop,
         )  # fmt: skip
         if final is not None:
             test["final"] = final

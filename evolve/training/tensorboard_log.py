@@ -150,15 +150,19 @@ def _write_events(folder: Path, summaries: Sequence[Any]) -> Path:
     return path
 
 
-def write_lost(root: Path, genome_id: str, repeat: int, genes: dict[str, Any]) -> Path:
-    """A session for a training that its worker could not end (the process died, or was
-    stopped past the timeout): its genes and a failed end, so every genome of the history is
-    in the dashboard. Written by the parent, without TensorFlow."""
+def write_failed(root: Path, genome_id: str, repeat: int, genes: dict[str, Any]) -> Path:
+    """The failed end of a training's session (it raised, gave a NaN loss, timed out, or its
+    worker died before its start was written): after the worker's start when it wrote one,
+    else with the genes as its start, so every genome of the history is in the dashboard.
+    Written by the parent, without TensorFlow, for every record that did not succeed."""
     from tensorboard.plugins.hparams import summary_v2 as hp
 
     name = session_name(genome_id, repeat)
-    start = hp.hparams_pb(plain(genes), trial_id=name)
-    return _write_events(root / name, [start, _session_end(success=False)])
+    folder = root / name
+    summaries = [_session_end(success=False)]
+    if not any(folder.glob("events.out.tfevents.*")):  # the worker never started it
+        summaries.insert(0, hp.hparams_pb(plain(genes), trial_id=name))
+    return _write_events(folder, summaries)
 
 
 def _session_end(success: bool) -> Any:
@@ -185,8 +189,8 @@ def plain(genes: dict[str, Any]) -> dict[str, bool | int | float | str]:
 
 class SessionLog:
     """One training's TensorBoard session, in a worker: ``callback()`` for ``fit`` (Keras'
-    ``TensorBoard``), ``start()`` before it (the genes), ``finish(scores, params, epoch)`` or
-    ``fail()`` after it.
+    ``TensorBoard``), ``start()`` before it (the genes), ``finish(scores, params, epoch)`` after
+    it; a training that fails is ended by the parent (``write_failed``).
 
     A training from epoch 0 clears the folder first, so a genome trained again after a kill has
     one curve, not two. A log that cannot be written (a read-only or full disk) raises
@@ -256,17 +260,19 @@ class SessionLog:
                 for name, value in scores.items():
                     tf.summary.scalar(name, float(value), step=epoch)
                 tf.summary.scalar("params", float(params), step=epoch)
-            self._end(success=True)
+            self._end()
 
-    def fail(self) -> None:
-        """The session's end as a failure (a NaN loss, a timeout)."""
-        self._end(success=False)
-
-    def _end(self, success: bool) -> None:
+    def _end(self) -> None:
         import tensorflow as tf
 
         with self._summary().as_default():
-            raw = _session_end(success).SerializeToString()
+            raw = _session_end(success=True).SerializeToString()
             tf.summary.experimental.write_raw_pb(raw, step=0)
-        self._writer.close()
-        self._writer = None
+        self.close()
+
+    def close(self) -> None:
+        """Flush and close what was written (the failed end is the parent's)."""
+        if self._writer is not None:
+            with contextlib.suppress(Exception):  # a failed training's error matters more
+                self._writer.close()
+            self._writer = None
