@@ -37,6 +37,7 @@ from evolve.execution import (
     trial,
     wait_for,
 )
+from evolve.execution.environment import auto_threads
 from evolve.execution.loky_pool import WorkerSettings
 from evolve.execution.placement import GpuError, place
 from evolve.execution.trial import accepts, one_line
@@ -285,6 +286,7 @@ class Session:
             except OSError as exc:
                 raise SessionError(f"cannot reach the {cfg.run.backend} cluster: {exc}") from None
             cfg.run.workers, self.gpus = placement.workers, placement.slots
+            cfg.run.threads = cfg.run.threads or auto_threads(placement.workers)
             slots = str(run.gpu_slots) if run else tempfile.mkdtemp(prefix="evolve-gpus-")
             self.settings = WorkerSettings(
                 log_path=str(run.workers_log) if run else None,
@@ -294,6 +296,7 @@ class Session:
                 hide_gpus=placement.hide_gpus,
                 max_evals=cfg.run.max_evals_per_worker,
                 max_rss_mb=cfg.run.max_worker_rss_mb,
+                threads=cfg.run.threads,
             )
         if cfg.run.keras and run is not None:
             self._check_data(run)

@@ -9,8 +9,6 @@ import sys
 
 import pytest
 
-from evolve.execution.environment import worker_env
-
 ARGS = ["--population", "4", "--generations", "2", "--epochs", "2", "--seed", "7", "--quiet"]
 
 
@@ -27,26 +25,44 @@ def evolve_cli(root, out, *args):
 
 
 def sequence(records):
-    return [(r["index"], r["id"], r["fitness"]) for r in sorted(records, key=lambda r: r["index"])]
+    return [(r["index"], r["id"], r["fitness"], r["metrics"]["val_loss"])
+            for r in sorted(records, key=lambda r: r["index"])]  # fmt: skip
 
 
-def test_dask_cluster_runs_the_same_evolution_as_local_workers(root, tmp_path):
+@pytest.fixture(scope="module")
+def on_loky(tmp_path_factory):
+    from conftest import ROOT
+
+    return evolve_cli(ROOT, tmp_path_factory.mktemp("loky") / "run", "--workers", "2")
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        None,  # dask's own worker environment
+        # the issue's case: a cluster whose workers were started with other TensorFlow settings
+        {"TF_NUM_INTRAOP_THREADS": "2", "OMP_NUM_THREADS": "2", "TF_ENABLE_ONEDNN_OPTS": "1"},
+    ],
+    ids=["dask-defaults", "dask-other-threads"],
+)
+def test_dask_cluster_runs_the_same_evolution_as_local_workers(root, tmp_path, on_loky, env):
+    """The same genomes, fitness and validation loss, bit for bit, on a real LocalCluster as on
+    the local loky workers: every backend's worker trains with the run's threads and numerics
+    (``pin_numerics``), whatever environment the cluster's workers were started with."""
     distributed = pytest.importorskip("distributed")
-    # the same thread counts as two loky workers on this machine, so training is bitwise equal
     with distributed.LocalCluster(
         n_workers=2,
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
         dashboard_address=None,
-        env=worker_env(2),
+        env=env,
         silence_logs=logging.ERROR,
     ) as cluster:
         on_dask = evolve_cli(
             root, tmp_path / "dask", "--backend", "dask", "--scheduler", cluster.scheduler_address
         )
         dask_workers = len(cluster.scheduler_info["workers"])
-    on_loky = evolve_cli(root, tmp_path / "loky", "--workers", "2")
     assert len(on_dask) == 4 + 3 and all(r["status"] == "ok" for r in on_dask)
     assert sequence(on_dask) == sequence(on_loky)
     assert len({r["pid"] for r in on_dask}) == 2 == dask_workers

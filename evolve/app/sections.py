@@ -44,6 +44,10 @@ class RunSection:
     gpus: str = "auto"
     """auto (every visible GPU), none (CPU only), or GPU ids like "0,1"."""
     workers_per_gpu: int = 1
+    threads: int = 0
+    """TensorFlow threads for one training's operations, the same on every backend so that a
+    genome and seed give the same fitness anywhere (0: this machine's cores shared among the
+    workers, resolved when the run starts and recorded)."""
     timeout: float = 0.0
     """Seconds one evaluation may run before it is stopped and recorded as a timeout (0: none)."""
     startup_timeout: float = 300.0

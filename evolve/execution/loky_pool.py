@@ -17,7 +17,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 
 from evolve.execution import gpus, trial
-from evolve.execution.environment import quiet_process, worker_env
+from evolve.execution.environment import auto_threads, quiet_process, worker_env
 
 HARD_TIMEOUT = True
 
@@ -38,6 +38,9 @@ class WorkerSettings:
     """Recycle the worker after this many evaluations (0: never)."""
     max_rss_mb: int = 0
     """Recycle the worker once its resident memory passes this (0: never)."""
+    threads: int = 0
+    """TensorFlow threads for each worker's operations (0: this machine's cores shared among
+    the workers)."""
     parent_pid: int = 0
     """The process that started the pool (set by ``make``): a worker whose parent is already
     gone when it starts (a ``kill -9`` while the pool was starting) ends at once."""
@@ -58,7 +61,7 @@ def make(workers: int, address: str, settings: WorkerSettings | None) -> Executo
     return get_reusable_executor(
         max_workers=workers,
         timeout=600,
-        env=worker_env(workers),
+        env=worker_env((settings and settings.threads) or auto_threads(workers)),
         initializer=init_worker,
         initargs=(replace(settings or WorkerSettings(), parent_pid=os.getpid()),),
     )

@@ -108,6 +108,7 @@ def problem(
             if run is not None and cfg.run.tensorboard else None
         ),
         timeout=cfg.run.timeout,
+        threads=cfg.run.threads,
     )
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from evolve.data import DataSpec, Splits, model_inputs, prepare
+from evolve.execution.environment import pin_numerics
 from evolve.execution.trial import EvaluationTimeout, RunDirWriteError, one_line
 from evolve.training.saved_models import load_model
 from evolve.training.tensorboard_log import SessionLog
@@ -78,6 +79,9 @@ class KerasProblem:
     model_dir: str | None = None
     timeout: float = 0.0
     """Stop training after this many seconds and report a timeout (0: no limit)."""
+    threads: int = 0
+    """TensorFlow's threads for this training (``environment.pin_numerics``; 0: as the process
+    was started), the same on every backend."""
     tensorboard_dir: str | None = None
     """When set, each training is a TensorBoard session in ``<dir>/<genome id>/``: its curves
     (Keras' ``TensorBoard`` callback), its genes as hparams and its results (``SessionLog``)."""
@@ -106,6 +110,7 @@ class KerasProblem:
         is worse than the median there (``pruned_at``). Raises ``TrainingFailed`` for a NaN
         loss, ``EvaluationTimeout`` past the timeout, ``RunDirWriteError`` when saving fails.
         """
+        pin_numerics(self.threads)
         import keras
 
         data = splits(self.data)
@@ -309,6 +314,7 @@ def retrain_and_test(
 ) -> dict[str, Any]:
     """Train a genome afresh on train + validation for ``epochs``, save it to ``path``, and
     score it on the test split (the final report; fitness never sees the test split)."""
+    pin_numerics(problem.threads)
     import keras
 
     data = splits(problem.data)

@@ -13,6 +13,7 @@ from typing import Any
 
 from evolve.data import DataSpec
 from evolve.execution import WaitTimeout, is_worker_death, wait_for
+from evolve.execution.environment import pin_numerics
 from evolve.execution.trial import one_line
 from evolve.training.problem import KerasProblem, splits
 
@@ -22,11 +23,14 @@ def describe_data(spec: DataSpec) -> dict[str, Any]:
     return splits(spec).describe()
 
 
-def test_metrics(spec: DataSpec, model_path: str, family: str = "") -> dict[str, float]:
+def test_metrics(
+    spec: DataSpec, model_path: str, family: str = "", threads: int = 0
+) -> dict[str, float]:
     """The compiled metrics of a saved model on the test split (``test_accuracy``,
     ``test_loss``; ``test_mae`` for regression): for the final report only. Empty when the
     data has no test split. ``family``: the run's ``model.family``, whose module defines a
-    user's custom objects (``saved_models.load_model``)."""
+    user's custom objects (``saved_models.load_model``); ``threads``: the run's."""
+    pin_numerics(threads)
     import keras
 
     from evolve.training.saved_models import load_model
@@ -91,7 +95,7 @@ def final_report(
     test: dict[str, Any] = {}
     if model.exists():
         test = in_worker(
-            renew, test_metrics, problem.data, str(model), problem.family,
+            renew, test_metrics, problem.data, str(model), problem.family, problem.threads,
             what="the final test evaluation", within=within, stop=stop,
         ) or {}  # fmt: skip
     if final_epochs:
@@ -111,6 +115,7 @@ def logged_metrics(problem: KerasProblem, candidates: list[dict[str, Any]]) -> l
     one validation batch: the names of the metrics its training logs (``loss``,
     ``accuracy``... and their ``val_`` forms). Raises the first genome's error when none
     builds (a build that fails for some genomes only fails them alone, in the run)."""
+    pin_numerics(problem.threads)
     import keras
 
     data = splits(problem.data)
