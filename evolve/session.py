@@ -421,7 +421,8 @@ class Session:
             keeper = ModelKeeper(
                 run, cfg.run.keep_models, s.direction, hold=bool(s.fidelity), reserve=reserve
             )
-        monitor = Monitor(console, s.direction, s.objective, run, keeper, s.elites())
+        monitor = Monitor(console, s.direction, s.objective, run, keeper, s.elites(),
+                          space if cfg.run.keras else None)  # fmt: skip
         loop = Loop(
             strategy, self.launch.fitness, self.executor,
             workers=cfg.run.workers, seed=cfg.run.seed, objective=s.objective, budget=s.budget,

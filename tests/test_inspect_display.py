@@ -10,7 +10,8 @@ from pathlib import Path
 
 import evolve
 from evolve.app import config as configuration
-from evolve.app.commands import human, unused_genes
+from evolve.app.commands import human
+from evolve.app.inspection import unused_genes
 from evolve.rundir.store import RunDir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -334,3 +335,78 @@ def test_slices_compare_one_fidelity_and_label_few_alleles_with_themselves():
     ticks = [t.get_text() for t in rate.get_xticklabels()]
     assert ticks[0].startswith("1e-04") and ticks[-1].startswith("0.01")  # in numeric order
     assert len(layers.collections[0].get_offsets()) == 8  # the 2-epoch results alone
+
+
+# -- issue 20, kind 10: messages and polish ---------------------------------------------------
+
+
+def test_the_bar_is_drawn_last_before_the_plots_so_its_rate_is_the_evaluations(
+    tmp_path, monkeypatch, capfd
+):
+    """The issue's example: the bar was printed three times at the end and its rate jumped
+    (1.97 -> 3.58 s/genome): it was redrawn after the final plots and below the last lines."""
+    import re
+    import time
+
+    from evolve.app import gene_plots
+
+    monkeypatch.setattr(gene_plots, "draw", lambda *args: time.sleep(2.5))  # slow final plots
+    evolve.optimize({"x": {"type": "int", "min": 0, "max": 99}}, lambda genes: genes["x"],
+                    population=4, generations=2, out=tmp_path / "run", progress=True)  # fmt: skip
+    err = capfd.readouterr().err.replace("\r", "\n")
+    finals = re.findall(r"7/7 \[(\d\d:\d\d)<", err)
+    assert finals and set(finals) == {"00:00"}  # not the seconds the plots took
+    assert err.rindex("7/7") < err.index("stopped:")  # the stop line below the bar's last draw
+
+
+def test_inert_genes_are_bracketed_in_the_summary_and_the_report():
+    from evolve.app.progress import genes_line
+    from evolve.app.report_html import _best, _leaderboard
+
+    cfg = configuration.from_dict({"genes": {"layers": [1, 2], "residual": {"type": "flag"},
+                                             "filters": [16, 32]}})  # fmt: skip
+    space = cfg.space()
+    genes = {"layers": 1, "residual": True, "filters": 16}
+    assert genes_line(genes, unused_genes(space, genes)) == "layers=1 (residual=True) filters=16"
+    row = {"id": "abc", "generation": 0, "genes": genes, "fitness": 0.9, "mean": 0.9,
+           "seeds": 1, "metrics": {}}  # fmt: skip
+    page = _best({"best": row}, {}, "val_accuracy", space) + _leaderboard([row], space)
+    assert page.count('<span class="unused">') == 2
+    assert '<span class="unused">(residual = True)</span>' in page
+    assert "genes this network does not use" in page
+
+
+def test_resuming_a_run_in_its_first_seconds_says_it_is_in_use(tmp_path):
+    """The issue's example: before its config is written, resume said "holds no run" where run
+    --out said "in use by pid N"."""
+    run = tmp_path / "starting"
+    run.mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from evolve.rundir.store import RunDir; RunDir(sys.argv[1]).lock(); "
+        "print('locked', flush=True); time.sleep(60)"), str(run)],
+        stdout=subprocess.PIPE, text=True, cwd=ROOT)  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        for command in (["resume", str(run)], ["run", "--out", str(run)]):
+            shown = run_cli(*command)
+            assert shown.returncode == 2 and f"is in use by pid {holder.pid}" in shown.stderr
+    finally:
+        holder.kill()
+
+
+def test_parallel_coordinates_give_each_genome_its_own_colour_and_keep_labels_inside():
+    from evolve.app.gene_plots import _parallel
+    from evolve.app.plots import _pyplot
+
+    records = [
+        {"index": i, "id": f"g{i:02d}", "generation": 0, "status": "ok", "fitness": 0.9,
+         "genes": {"a": i % 3, "activation_function_of_the_layers": f"a_very_long_name_{i % 2}"},
+         "metrics": {}, "cached_from": None}
+        for i in range(6)
+    ]  # fmt: skip
+    fig = _parallel(_pyplot(), records, "maximize", "val_accuracy")
+    ax = fig.axes[0]
+    colours = {tuple(line.get_color()) for line in ax.get_lines() if line.get_marker() == "o"}
+    assert len(colours) == 6  # ties in fitness, six colours
+    assert all(len(t.get_text()) <= 18 for t in ax.texts)
+    assert ax.get_xlim()[1] >= len(ax.get_xticks()) - 1 + 0.5  # room for the last labels

@@ -19,6 +19,7 @@ from evolve import session
 from evolve.app import config as configuration
 from evolve.app import naming
 from evolve.app.config import ConfigError
+from evolve.app.inspection import space_of, unused_genes
 from evolve.app.progress import genes_line, test_scores
 from evolve.data import KERAS_DATASETS, SKLEARN_DATASETS, DatasetError
 from evolve.engine.failures import EnvironmentFault
@@ -271,7 +272,7 @@ def run_command(args: argparse.Namespace) -> int:
     out = args.out or Path("results") / cfg.run.name
     args.launch = launch = session.Launch(quiet=args.quiet, verbose=args.verbose)
     outcome = session.start(cfg, out, launch, unique=args.out is None)
-    return report(outcome, outcome.run_dir or out, cfg.search.objective)
+    return report(outcome, outcome.run_dir or out, cfg)
 
 
 def resume_command(args: argparse.Namespace) -> int:
@@ -279,13 +280,13 @@ def resume_command(args: argparse.Namespace) -> int:
     outcome = session.resume(
         args.run_dir, launch, args.generations, retry_failed=args.retry_failed
     )
-    objective = session.read_config(RunDir(args.run_dir)).search.objective
-    return report(outcome, args.run_dir, objective)
+    return report(outcome, args.run_dir, session.read_config(RunDir(args.run_dir)))
 
 
-def report(outcome: Outcome, run_dir: Path, objective: str) -> int:
+def report(outcome: Outcome, run_dir: Path, cfg: configuration.Config) -> int:
     """Print the summary of a finished run; exit code 1 when nothing trained or it aborted."""
     run = RunDir(run_dir)
+    objective = cfg.search.objective
     best = outcome.best
     if best is None:
         if not outcome.records:
@@ -298,7 +299,9 @@ def report(outcome: Outcome, run_dir: Path, objective: str) -> int:
         return 1
     test: dict[str, Any] = outcome.test
     metrics = best.metrics
-    print(f"best genome {best.id} (generation {best.generation}): {genes_line(best.genes)}")
+    unused = unused_genes(space_of(cfg), best.genes)
+    print(f"best genome {best.id} (generation {best.generation}): "
+          f"{genes_line(best.genes, unused)}")  # fmt: skip
     label = "validation accuracy" if objective == "val_accuracy" else objective
     line = f"  {label} {best.fitness:.4f}"
     spread = seed_spread(outcome.records, best.id)

@@ -13,7 +13,7 @@ from typing import Any
 
 from evolve.app import config as configuration
 from evolve.app import inspection
-from evolve.app.progress import test_scores
+from evolve.app.progress import genes_line, test_scores
 from evolve.execution.environment import quiet_process
 from evolve.rundir.store import RunDir, RunDirError
 from evolve.search.fidelity.final_pick import seed_spread
@@ -165,37 +165,18 @@ def human(key: str, value: Any) -> str:
 
 def _unused(report: dict[str, Any], cfg: configuration.Config) -> None:
     """Mark the genes each shown genome does not use (``report["unused"]``: id -> names)."""
-    try:
-        space = cfg.space() if cfg.run.keras else None
-    except configuration.ConfigError:
-        space = None  # a build function that cannot be imported here: nothing to mark
+    space = inspection.space_of(cfg)
     found: dict[str, list[str]] = {}
     if space is not None:
         shown = [report["best"], *report["leaderboard"], *report["lineage"]]
         for r in shown:
             if r is not None and r["id"] not in found:
-                found[r["id"]] = unused_genes(space, r["genes"])
+                found[r["id"]] = inspection.unused_genes(space, r["genes"])
     report["unused"] = found
 
 
-def unused_genes(space: Any, genes: dict[str, Any]) -> list[str]:
-    """The genes a genome does not use: those whose every other allele gives the same
-    network (the family's canonical rule makes them equal), e.g. ``residual`` of a one-layer
-    CNN or ``filters_3`` of a two-layer one."""
-    same = space.canonical(genes)
-    unused = []
-    for gene in space.genes:
-        others = [a for a in gene.alleles if a != genes.get(gene.name)][:3]
-        if others and all(space.canonical({**genes, gene.name: a}) == same for a in others):
-            unused.append(gene.name)
-    return unused
-
-
 def _genes(report: dict[str, Any], record: dict[str, Any]) -> str:
-    unused = set(report.get("unused", {}).get(record["id"], []))
-    return " ".join(
-        f"{k}={v}" if k not in unused else f"({k}={v})" for k, v in record["genes"].items()
-    )
+    return genes_line(record["genes"], report.get("unused", {}).get(record["id"], ()))
 
 
 def _print(report: dict[str, Any], cfg: configuration.Config) -> None:

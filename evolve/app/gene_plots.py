@@ -114,7 +114,6 @@ def _parallel(plt: Any, records: Sequence[Record], direction: str, objective: st
     if not names:
         return None
     fitness = [r["mean"] for r in board]
-    low, high = min(fitness), max(fitness)
     axes = [objective, *names]
     values = [fitness, *([r["genes"].get(gene) for r in board] for gene in names)]
     columns = []
@@ -124,25 +123,34 @@ def _parallel(plt: Any, records: Sequence[Record], direction: str, objective: st
             coded = np.log10(coded)
         span = coded.max() - coded.min()
         columns.append((coded - coded.min()) / span if span else coded * 0 + 0.5)
-    cmap = plt.get_cmap("viridis")
-    fig, ax = plt.subplots(figsize=(min(1.4 * len(axes) + 3, 14), 4.5))  # fits a page
+    colours = plt.get_cmap("tab10")  # one colour per genome (by rank): ties stay apart
+    fig, ax = plt.subplots(figsize=(min(1.5 * len(axes) + 3.5, 14), 4.8))  # fits a page
     for x, (coded, column) in enumerate(zip(columns, values, strict=True)):
         ax.axvline(x, color="0.85", zorder=0)
         labels = {round(float(y), 2): v for y, v in zip(coded, column, strict=True)}
         for y, value in labels.items():  # each axis reads in its own alleles
             text = f"{value:.4f}" if x == 0 else _allele(value)
-            ax.text(x + 0.04, y, text, fontsize=7, va="center", color="0.3")
+            ax.text(x + 0.05, y, _short(text), fontsize=7, va="center", color="0.2", zorder=3,
+                    bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.8,
+                          "edgecolor": "none"})  # fmt: skip
     for i, r in enumerate(board):
-        shade = (r["mean"] - low) / (high - low) if high > low else 1.0
-        ax.plot(range(len(axes)), [c[i] for c in columns], "-o", color=cmap(shade),
-                alpha=0.8, label=f"{r['id'][:6]} {r['mean']:.4f}")  # fmt: skip
-    ax.set_xticks(range(len(axes)), axes, rotation=20)
+        ax.plot(range(len(axes)), [c[i] for c in columns], "-o", color=colours(i % 10),
+                alpha=0.85, linewidth=1.6, zorder=2,
+                label=f"#{i + 1} {r['id'][:6]} {r['mean']:.4f}")  # fmt: skip
+    ax.set_xticks(range(len(axes)), [_short(a) for a in axes], rotation=15, ha="right")
     ax.set_yticks([])
-    ax.set_xlim(-0.2, len(axes) - 0.5)
+    ax.set_ylim(-0.08, 1.08)
+    ax.set_xlim(-0.2, len(axes) - 1 + 0.75)  # room for the last axis' labels
     ax.set_title(f"the top {len(board)} genomes: {objective} and the genes that differ among them")
     ax.legend(fontsize=7, title=objective, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
     return fig
+
+
+def _short(text: str, most: int = 18) -> str:
+    """A label cut to ``most`` characters (a long allele or gene name would run off the
+    figure)."""
+    return text if len(text) <= most else text[: most - 1] + "…"
 
 
 def _allele(value: Any) -> str:

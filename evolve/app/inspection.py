@@ -16,6 +16,34 @@ from evolve.search.base import score
 Record = Mapping[str, Any]
 
 
+def space_of(cfg: Any) -> Any:
+    """The search space of a run's config with its family's canonical rule (what tells the
+    genes a network does not use), or ``None`` when it cannot be had here (a fitness of yours,
+    a build function that cannot be imported)."""
+    from evolve.app.config import ConfigError
+
+    try:
+        return cfg.space() if cfg.run.keras else None
+    except ConfigError:
+        return None
+
+
+def unused_genes(space: Any, genes: Mapping[str, Any]) -> list[str]:
+    """The genes a genome does not use: those whose every other allele gives the same
+    network (the family's canonical rule makes them equal), e.g. ``residual`` of a one-layer
+    CNN or ``filters_3`` of a two-layer one. Empty without a ``space``."""
+    if space is None:
+        return []
+    genes = dict(genes)
+    same = space.canonical(genes)
+    unused = []
+    for gene in space.genes:
+        others = [a for a in gene.alleles if a != genes.get(gene.name)][:3]
+        if others and all(space.canonical({**genes, gene.name: a}) == same for a in others):
+            unused.append(gene.name)
+    return unused
+
+
 def trained(records: Sequence[Record]) -> list[Record]:
     """One record per evaluated genome (cache hits left out), in ask order."""
     return sorted((r for r in records if r.get("cached_from") is None), key=lambda r: r["index"])

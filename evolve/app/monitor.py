@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from evolve.app import gene_plots, plots
-from evolve.app.inspection import generations
+from evolve.app.inspection import generations, unused_genes
 from evolve.app.progress import Console, genes_line
 from evolve.engine.records import Record
 from evolve.execution.trial import one_line
@@ -30,6 +30,7 @@ class Monitor:
         run: RunDir | None,
         keeper: ModelKeeper | None,
         elites: int = 0,
+        space: Any = None,
     ) -> None:
         self.console = console
         self.direction = direction
@@ -37,6 +38,9 @@ class Monitor:
         self.run = run
         self.keeper = keeper
         self.elites = elites
+        self.space = space
+        """The run's search space: the genes a new best's network does not use are shown in
+        brackets (``inspection.unused_genes``)."""
         self.seen: list[Record] = []
         self.workers: set[tuple[str | None, int | None]] = set()
         self._drawn_at = time.monotonic()
@@ -51,7 +55,8 @@ class Monitor:
         self.seen.append(record)
         if self.keeper is not None and self.keeper.offer(record):
             at = f" at {record.fidelity} epochs" if record.fidelity else ""  # rungs: a higher
-            say(f"new best{at} {record.fitness:.4f}: {genes_line(record.genes)}")  # rung wins
+            shown = genes_line(record.genes, unused_genes(self.space, record.genes))
+            say(f"new best{at} {record.fitness:.4f}: {shown}")  # a higher rung wins
         if not record.succeeded:
             say(f"genome {record.id} {record.status}: {record.reason}")
         elif record.attempts > 1:
@@ -71,16 +76,20 @@ class Monitor:
         self.console.progress.update(record)
 
     def finish(self, stop_reason: str) -> None:
-        """The last generation's line, the final plots, and why the run stopped."""
+        """The last generation's line, the bar's last state (drawn once, its rate that of the
+        evaluations: before the plots take their seconds), the final plots, and why the run
+        stopped, below the bar."""
         if self.seen:
             self._close_generations(max(r.generation for r in self.seen) + 1)
+        self.console.progress.finish()
+        self.console.progress.close()
+        if self.seen:
             self.draw()
             if self.run is not None:  # the gene plots: once, at the end (a forest is fitted)
                 self._safely(
                     gene_plots.draw, self.seen, self.direction, self.run.save_figure,
                     self.objective,
                 )  # fmt: skip
-        self.console.progress.finish()
         self.console.say(f"stopped: {stop_reason}")
 
     def draw(self) -> None:

@@ -4,7 +4,7 @@ lines above it; every line also goes to the run's ``run.log``."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from evolve.engine.records import Status
@@ -89,11 +89,13 @@ class Progress:
         an estimate that was off), so the bar ends full."""
         if self.bar is not None and self.bar.total != self.bar.n:
             self.bar.total = self.bar.n
-            self.bar.refresh()
 
     def close(self) -> None:
+        """Draw the bar a last time and leave it; later lines are printed below it."""
         if self.bar is not None:
             self.bar.close()
+            self.bar = None
+            self.enabled = False
 
 
 class Console:
@@ -135,9 +137,11 @@ class Console:
         self.progress.close()
 
 
-def genes_line(genes: Mapping[str, Any]) -> str:
-    """``a=1 b=2``: a genome's alleles on one line."""
-    return " ".join(f"{k}={v}" for k, v in genes.items())
+def genes_line(genes: Mapping[str, Any], unused: Iterable[str] = ()) -> str:
+    """``a=1 b=2 (c=3)``: a genome's alleles on one line, the genes its network does not use
+    (``inspection.unused_genes``) in brackets, as everywhere a genome is shown."""
+    inert = set(unused)
+    return " ".join(f"({k}={v})" if k in inert else f"{k}={v}" for k, v in genes.items())
 
 
 def test_scores(test: Mapping[str, Any]) -> str:

@@ -58,11 +58,13 @@ def write_report(run: RunDir, cfg: configuration.Config, records: list[dict[str,
     plots.draw(records, s.direction, keep, s.objective, s.elites())
     gene_plots.draw(records, s.direction, keep, s.objective, importance=importance)
     running = run.holder()
+    space = inspection.space_of(cfg)
     parts = [
         f"<h1>Run {_e(run.path.name)}</h1>",
         _summary(report, cfg, running, run),
-        _best(report, exported, s.objective),
-        '<h2>Leaderboard</h2><div class="wide">' + _leaderboard(report["leaderboard"]) + "</div>",
+        _best(report, exported, s.objective, space),
+        '<h2>Leaderboard</h2><div class="wide">' + _leaderboard(report["leaderboard"], space)
+        + "</div>",
         "<h2>Gene importance</h2>" + _importance(importance),
         "<h2>Generations</h2>" + _generations(report["generations"]),
         "<h2>Plots</h2>" + "".join(
@@ -110,7 +112,16 @@ def _summary(
     ) + "</table></div>"
 
 
-def _best(report: dict[str, Any], exported: dict[str, Any], objective: str) -> str:
+def _gene(name: str, value: Any, unused: Sequence[str], sep: str = " = ") -> str:
+    """One allele; a gene the network does not use greyed and in brackets, as ``inspect``
+    shows it."""
+    text = _e(f"{name}{sep}{value}" if sep else value)
+    return f'<span class="unused">({text})</span>' if name in unused else text
+
+
+def _best(
+    report: dict[str, Any], exported: dict[str, Any], objective: str, space: Any = None
+) -> str:
     best = report["best"]
     if best is None:
         return ""
@@ -118,11 +129,13 @@ def _best(report: dict[str, Any], exported: dict[str, Any], objective: str) -> s
     mean = (f" (mean {spread['mean']:.4f} ± {spread['std']:.4f} over {spread['seeds']} seeds)"
             if spread.get("seeds", 0) > 1 else "")  # fmt: skip
     test = test_scores(exported)
-    genes = ", ".join(f"{k} = {v}" for k, v in best["genes"].items())
+    unused = inspection.unused_genes(space, best["genes"])
+    genes = ", ".join(_gene(k, v, unused) for k, v in best["genes"].items())
+    note = " <small>(in brackets: genes this network does not use)</small>" if unused else ""
     return (
         "<h2>Best genome</h2><div class=\"box\">"
         f"<p><b>{_e(best['id'])}</b> (generation {best['generation']})</p>"
-        f"<p>{_e(genes)}</p>"
+        f"<p>{genes}{note}</p>"
         f"<p>{_e(objective)} <b>{_n(best['fitness'])}</b>{_e(mean)}</p>"
         + (f"<p><b>{_e(test)}</b> (the exported model, on the held-out test split)</p>"
            if test else "")
@@ -130,14 +143,15 @@ def _best(report: dict[str, Any], exported: dict[str, Any], objective: str) -> s
     )  # fmt: skip
 
 
-def _leaderboard(board: Sequence[Mapping[str, Any]]) -> str:
+def _leaderboard(board: Sequence[Mapping[str, Any]], space: Any = None) -> str:
     if not board:
         return "<p>none yet</p>"
     genes = list(board[0]["genes"])
     head = "".join(f"<th>{_e(g)}</th>" for g in genes)
     rows = []
     for rank, r in enumerate(board, start=1):
-        cells = "".join(f"<td>{_e(r['genes'].get(g))}</td>" for g in genes)
+        unused = inspection.unused_genes(space, r["genes"])
+        cells = "".join(f"<td>{_gene(g, r['genes'].get(g), unused, sep='')}</td>" for g in genes)
         epochs = (r.get("metrics") or {}).get("epochs", "")
         rows.append(
             f"<tr><td class=n>{rank}</td><td>{_e(r['id'])}</td><td class=n>"
