@@ -101,6 +101,7 @@ def start(cfg: Config, out: Path | None, launch: Launch, unique: bool = False) -
         session.prepare()
         run.write_config(cfg.to_toml())
     except BaseException:
+        session.stop_workers()  # before their log file goes: none writes into a removed run
         run.discard_if_unused()
         raise
     return session.run()
@@ -160,6 +161,7 @@ def resume(
             session.saved = load_saved(run, fingerprint(cfg, space))
         session.prepare()
     except BaseException:
+        session.stop_workers()
         run.close()
         raise
     return session.run(resuming=True, more=generations)
@@ -210,6 +212,20 @@ def schedule_notes(strategy: Strategy, cfg: Config) -> list[str]:
         f"search.eta = {s.eta} with rungs of {', '.join(map(str, rungs))} epochs takes {needed} "
         f"first-rung genomes before one reaches {rungs[-1]} epochs; this run proposes about "
         f"{genomes}: raise population or generations, or lower eta"
+    ]
+
+
+def limit_notes(cfg: Config) -> list[str]:
+    """Warnings about worker limits the run's backend does not apply (they are loky's: a
+    cluster applies its own, as dask's ``--memory-limit``)."""
+    r, fresh = cfg.run, type(cfg.run)()
+    if r.backend == "loky":
+        return []
+    return [
+        f"run.{key} = {getattr(r, key)} applies to loky workers only; the {r.backend} "
+        "backend does not apply it (a dask cluster has its own --memory-limit)"
+        for key in ("max_evals_per_worker", "max_worker_rss_mb")
+        if getattr(r, key) != getattr(fresh, key)
     ]
 
 
@@ -266,6 +282,8 @@ class Session:
         self.gpus: tuple[str, ...] = ()
         self.executor: Executor | None = None
         self._space: SearchSpace | None = None
+        self._made: Executor | None = None
+        """The last executor this session made on its backend (``stop_workers``)."""
         self.saved: Saved | None = None
         """A resumed run's checkpoint and journal (``resume`` reads them before anything)."""
 
@@ -289,7 +307,7 @@ class Session:
             cfg.run.threads = cfg.run.threads or auto_threads(placement.workers)
             slots = str(run.gpu_slots) if run else tempfile.mkdtemp(prefix="evolve-gpus-")
             self.settings = WorkerSettings(
-                log_path=str(run.workers_log) if run else None,
+                log_path=str(run.workers_log.resolve()) if run else None,
                 preload_keras=cfg.run.keras,
                 lock_dir=slots,
                 gpu_slots=placement.slots,
@@ -398,9 +416,17 @@ class Session:
             return self.launch.executor
         run = self.cfg.run
         try:
-            return make_executor(run.backend, run.workers, run.address, self.settings)
+            self._made = make_executor(run.backend, run.workers, run.address, self.settings)
         except (ValueError, OSError) as exc:
             raise SessionError(str(exc)) from None
+        return self._made
+
+    def stop_workers(self) -> None:
+        """End the workers this session started (a run that failed to start: nothing of
+        theirs is wanted, and their run directory may be removed next)."""
+        if self._made is not None:
+            self._stop(self._made)
+            self._made = None
 
     def run(self, resuming: bool = False, more: int = 0) -> Outcome:
         """Run (or continue) the search; returns its ``Outcome`` with the final report."""
@@ -440,7 +466,7 @@ class Session:
             self._announce(console, resuming)
             for note in space.notes:
                 console.warn(f"warning: {note}")
-            for note in schedule_notes(strategy, cfg):
+            for note in [*schedule_notes(strategy, cfg), *limit_notes(cfg)]:
                 console.warn(f"warning: {note}")
             if self.saved is not None and run is not None:
                 restore_run(loop, run, self.saved, more, console)

@@ -36,19 +36,16 @@ def on_loky(tmp_path_factory):
     return evolve_cli(ROOT, tmp_path_factory.mktemp("loky") / "run", "--workers", "2")
 
 
-@pytest.mark.parametrize(
-    "env",
-    [
-        None,  # dask's own worker environment
-        # the issue's case: a cluster whose workers were started with other TensorFlow settings
-        {"TF_NUM_INTRAOP_THREADS": "2", "OMP_NUM_THREADS": "2", "TF_ENABLE_ONEDNN_OPTS": "1"},
-    ],
-    ids=["dask-defaults", "dask-other-threads"],
-)
-def test_dask_cluster_runs_the_same_evolution_as_local_workers(root, tmp_path, on_loky, env):
+OTHER_SETTINGS = {"TF_NUM_INTRAOP_THREADS": "2", "OMP_NUM_THREADS": "2",
+                  "TF_ENABLE_ONEDNN_OPTS": "1"}  # fmt: skip
+"""A cluster whose workers were started with other TensorFlow settings than loky's."""
+
+
+def test_dask_cluster_runs_the_same_evolution_as_local_workers(root, tmp_path, on_loky):
     """The same genomes, fitness and validation loss, bit for bit, on a real LocalCluster as on
     the local loky workers: every backend's worker trains with the run's threads and numerics
-    (``pin_numerics``), whatever environment the cluster's workers were started with."""
+    (``pin_numerics``), whatever environment the cluster's workers were started with (the
+    issue's example: 0.9236 on dask, 0.9306 on loky, for one genome and seed)."""
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
         n_workers=2,
@@ -56,7 +53,7 @@ def test_dask_cluster_runs_the_same_evolution_as_local_workers(root, tmp_path, o
         processes=True,
         host="127.0.0.1",
         dashboard_address=None,
-        env=env,
+        env=OTHER_SETTINGS,
         silence_logs=logging.ERROR,
     ) as cluster:
         on_dask = evolve_cli(

@@ -147,3 +147,55 @@ def test_search_keras_arrays_replaced_under_a_run_are_refused(tmp_path):
     np.savez(out / "data.npz", x_train=x[:40], y_train=y[:40])  # other arrays
     with pytest.raises(DatasetError, match=r"data\.npz changed"):
         evolve.resume(out, build=build, generations=1)
+
+
+def test_a_worker_refuses_data_that_changed_since_the_run_recorded_it(tmp_path):
+    from evolve.data import DataSpec
+    from evolve.data.fingerprint import DataChanged, verify
+    from evolve.execution.trial import environment_fault
+
+    table = tmp_path / "t.csv"
+    table.write_text("a,b\n1,2\n3,4\n")
+    recorded = tmp_path / "data.fingerprint.json"
+    recorded.write_text(json.dumps(fingerprint(str(table))))
+    spec = DataSpec(str(table), fingerprint=str(recorded))
+    verify(spec)  # unchanged: nothing to say
+    table.write_text("a,b\n1,2\n")
+    with pytest.raises(DataChanged, match=r"the contents of .*t\.csv changed .* since the run started") as info:
+        verify(spec)
+    assert environment_fault(info.value)  # the run stops; no genome is blamed
+    verify(DataSpec(str(table)))  # a spec without a recorded fingerprint: nothing to check
+
+
+@pytest.mark.slow
+def test_data_edited_while_a_run_goes_stops_it_before_a_new_worker_trains_on_it(tmp_path):
+    """Another case of the kind: a worker started mid-run (here every evaluation gets a fresh
+    one) would load the edited file and mix two datasets in one history."""
+    from sklearn.datasets import load_wine
+
+    table = tmp_path / "wine.csv"
+    load_wine(as_frame=True).frame.to_csv(table, index=False)
+    original = table.read_text()
+    (tmp_path / "c.toml").write_text(CONFIG.format(dataset=table).replace(
+        "[search]", "[run]\nmax_evals_per_worker = 1\nworkers = 1\n[search]"
+    ).replace("generations = 1", "generations = 6"))  # fmt: skip
+    run = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, str(ROOT / "run_evolution.py"), "run", "--config",
+                             "c.toml", "--out", str(run), "--quiet"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and not (
+            (run / "history.jsonl").exists() and (run / "history.jsonl").read_text().strip()
+        ):
+            time.sleep(0.2)
+        table.write_text("\n".join(original.splitlines()[:80]) + "\n")
+        _, err = proc.communicate(timeout=300)
+    finally:
+        proc.kill()
+    assert proc.returncode == 1, err[-3000:]
+    assert "the run stopped: the contents of" in err and "since the run started" in err
+    assert "put the data back" in err
+    table.write_text(original)
+    done = cli("resume", str(run), "--quiet", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]

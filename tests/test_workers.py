@@ -308,3 +308,12 @@ def test_a_memory_limit_no_worker_can_meet_is_refused_before_anything_runs(tmp_p
         evolve.optimize({"x": [1, 2]}, slow, workers=2, backend="loky", max_worker_rss_mb=20,
                         population=2, generations=1, out=tmp_path / "run")  # fmt: skip
     assert not (tmp_path / "run").exists()
+
+
+def test_a_worker_limit_the_backend_does_not_apply_is_said_at_the_start(tmp_path):
+    import evolve
+
+    evolve.optimize({"x": [1, 2]}, lambda g: g["x"], population=2, generations=1, out=tmp_path / "run",
+                    max_evals_per_worker=3)  # inline: one process, nothing to recycle  # fmt: skip
+    log = (tmp_path / "run" / "run.log").read_text()
+    assert "run.max_evals_per_worker = 3 applies to loky workers only" in log

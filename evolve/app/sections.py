@@ -219,10 +219,12 @@ class Config:
         dataset = d.dataset
         if run_dir is not None and Path(dataset).name == dataset and (run_dir / dataset).is_file():
             dataset = str((run_dir / dataset).resolve())
+        recorded = run_dir / "data.fingerprint.json" if run_dir is not None else None
         return DataSpec(
             dataset, d.validation_split, d.test_split, d.split_seed, target=d.target,
             task=d.task, image_size=(int(d.image_size[0]), int(d.image_size[1])),
             color_mode=d.color_mode,
+            fingerprint=str(recorded.resolve()) if recorded and recorded.is_file() else "",
         )  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:

@@ -12,11 +12,12 @@ the installed packages and have no fingerprint.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 from typing import Any
 
-from evolve.data.spec import KERAS_DATASETS, SKLEARN_DATASETS, DatasetError
+from evolve.data.spec import KERAS_DATASETS, SKLEARN_DATASETS, DatasetError, DataSpec
 
 CHUNK = 1 << 20
 SHOWN = 3
@@ -98,3 +99,23 @@ def changes(saved: dict[str, Any], current: dict[str, Any] | None) -> str:
         for kind, names in kinds.items() if names
     ]  # fmt: skip
     return f"the images of {saved['dataset']} changed: {'; '.join(said)}"
+
+
+class DataChanged(DatasetError):
+    """The data changed since the run recorded its fingerprint; the message is one line."""
+
+
+def verify(spec: DataSpec) -> None:
+    """In a worker, before it loads the data: ``DataChanged`` when the files differ from the
+    run's recorded fingerprint (``spec.fingerprint``, a path; nothing to check when empty or
+    missing). A worker started mid-run (a replacement) would otherwise train on edited data.
+    Costs a listing; only files whose size or modification time changed are read."""
+    if not spec.fingerprint:
+        return
+    try:
+        saved = json.loads(Path(spec.fingerprint).read_text())
+    except (OSError, ValueError):
+        return
+    changed = changes(saved, fingerprint(spec.name, saved))
+    if changed:
+        raise DataChanged(f"{changed} since the run started")

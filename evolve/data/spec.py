@@ -56,6 +56,9 @@ class DataSpec:
     task: str = "auto"
     image_size: tuple[int, int] = (64, 64)
     color_mode: str = "rgb"
+    fingerprint: str = ""
+    """The run's ``data.fingerprint.json`` (a path), checked by a worker before it loads the
+    data (``fingerprint.verify``); empty: nothing to check."""
 
     def __post_init__(self) -> None:
         if isinstance(self.image_size, list):

@@ -81,8 +81,8 @@ class Failures:
         if result["status"] == ENVIRONMENT:
             raise EnvironmentFault(
                 f"the run stopped: {result['reason']} (genome {trial.genome.id}, not its fault); "
-                "free the space or fix the run directory, then resume: finished evaluations are "
-                "kept and this one runs again"
+                "fix that (free the space, mend the run directory, or put the data back), then "
+                "resume: finished evaluations are kept and this one runs again"
             )
 
     def retry_failure(self, trial: Trial, result: dict[str, Any]) -> bool:

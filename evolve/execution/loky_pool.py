@@ -108,12 +108,12 @@ def init_worker(settings: WorkerSettings) -> None:
     # leaves no worker behind
     _follow_parent(settings.parent_pid or os.getppid())
     quiet_process()
-    if settings.log_path:
-        fd = os.open(settings.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        os.dup2(fd, 1)
-        os.dup2(fd, 2)
-        os.close(fd)
     try:
+        if settings.log_path:
+            fd = os.open(settings.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            os.dup2(fd, 1)
+            os.dup2(fd, 2)
+            os.close(fd)
         gpus.pin(settings.lock_dir, settings.gpu_slots, settings.hide_gpus)
         if settings.preload_keras:
             import keras  # noqa: F401

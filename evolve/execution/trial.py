@@ -52,8 +52,11 @@ again on resume."""
 
 
 def environment_fault(exc: BaseException) -> bool:
-    """Whether an evaluation's error is the environment's (disk, run directory)."""
-    return isinstance(exc, RunDirWriteError) or (
+    """Whether an evaluation's error is the environment's (disk, run directory, data that
+    changed under the run)."""
+    from evolve.data.fingerprint import DataChanged
+
+    return isinstance(exc, (RunDirWriteError, DataChanged)) or (
         isinstance(exc, OSError) and exc.errno in DISK_ERRNOS
     )
 
@@ -162,7 +165,7 @@ def run_trial(
         metrics, value = {}, None
         status = "timeout" if isinstance(exc, EvaluationTimeout) else "failed"
         status = ENVIRONMENT if environment_fault(exc) else status
-        reason = one_line(exc)
+        reason = one_line(exc) if status != ENVIRONMENT else " ".join(str(exc).split())
         if os.environ.get("EVOLVE_DEBUG"):
             traceback.print_exc()
     finally:

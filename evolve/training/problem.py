@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from evolve.data import DataSpec, Splits, model_inputs, prepare
+from evolve.data.fingerprint import verify
 from evolve.execution.environment import pin_numerics
 from evolve.execution.trial import EvaluationTimeout, RunDirWriteError, one_line
 from evolve.training.saved_models import load_model
@@ -49,9 +50,11 @@ def _family(spec: str, build: Callable[..., Any] | None) -> Any:
 
 
 def splits(spec: DataSpec) -> Splits:
-    """The prepared dataset, loaded once per process."""
+    """The prepared dataset, loaded once per process, after checking that it is still the
+    data the run recorded (``fingerprint.verify``: ``DataChanged`` stops the run)."""
     if spec not in _CACHE:
         _CACHE.clear()
+        verify(spec)
         _CACHE[spec] = prepare(spec)
     return _CACHE[spec]
 
