@@ -10,6 +10,8 @@ function that is imported again on resume).
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -249,6 +251,16 @@ def check_tensorboard(cfg: Config, run: RunDir | None) -> None:
         raise configuration.ConfigError(str(exc)) from None
 
 
+def slot_folder(slots: tuple[str, ...]) -> str | None:
+    """Where the workers of a run without a run directory lock their GPU slots: a temporary
+    folder, removed when this process exits (the pool lives until then); none without GPUs."""
+    if not slots:
+        return None
+    folder = tempfile.mkdtemp(prefix="evolve-gpus-")
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
 def absolute_dataset(dataset: str) -> str:
     """A dataset path that exists relative to this folder, made absolute so the run resumes
     and is inspected from anywhere; a name (digits, breast_cancer...) as it is."""
@@ -305,7 +317,7 @@ class Session:
                 raise SessionError(f"cannot reach the {cfg.run.backend} cluster: {exc}") from None
             cfg.run.workers, self.gpus = placement.workers, placement.slots
             cfg.run.threads = cfg.run.threads or auto_threads(placement.workers)
-            slots = str(run.gpu_slots) if run else tempfile.mkdtemp(prefix="evolve-gpus-")
+            slots = str(run.gpu_slots) if run else slot_folder(placement.slots)
             self.settings = WorkerSettings(
                 log_path=str(run.workers_log.resolve()) if run else None,
                 preload_keras=cfg.run.keras,
