@@ -795,9 +795,9 @@ def test_the_exported_model_is_the_named_best_on_ties(tmp_path):
                      fitness=0.98)  # fmt: skip
     keeper.offer(later)  # finished first, with the same fitness as an earlier genome
     keeper.offer(earlier)
-    from evolve.engine.records import best_record
+    from evolve.engine.ranking import Ranking
 
-    assert keeper.best.id == best_record([later, earlier], "maximize").id == "early"
+    assert keeper.best.id == Ranking("maximize").best([later, earlier]).id == "early"
 
 
 # -- found by the second round of a new user's attack -------------------------------------------

@@ -16,7 +16,7 @@ import pytest
 
 import evolve
 from evolve.app.config import ConfigError
-from evolve.engine.records import best_record
+from evolve.engine.ranking import Ranking, seed_spread
 from evolve.search import DONE, WAIT, make_strategy
 from evolve.search.base import Proposal
 from evolve.search.fidelity import (
@@ -25,7 +25,6 @@ from evolve.search.fidelity import (
     SuccessiveHalving,
     final_plan,
     rung_epochs,
-    seed_spread,
 )
 from genomes import SearchSpace
 
@@ -221,9 +220,9 @@ def test_the_final_pick_names_the_best_mean_over_new_seeds():
         {"index": 4, "id": "lucky", "status": "ok", "fitness": 2.0, "repeat": 2},
         {"index": 5, "id": "steady", "status": "ok", "fitness": 9.5, "repeat": 2},
     ]
-    assert best_record(records, "maximize")["id"] == "steady"
-    assert best_record(records[:2], "maximize")["id"] == "lucky"  # best observed
-    assert best_record(records, "minimize")["id"] == "lucky"
+    assert Ranking("maximize").best(records)["id"] == "steady"
+    assert Ranking("maximize").best(records[:2])["id"] == "lucky"  # best observed
+    assert Ranking("minimize").best(records)["id"] == "lucky"
     spread = seed_spread(records, "steady")
     assert spread["seeds"] == 3 and spread["mean"] == pytest.approx(9.0)
     assert spread["std"] == pytest.approx(0.5)
@@ -475,7 +474,6 @@ def test_a_promotion_that_restarted_is_recorded_from_epoch_zero():
 
 
 def test_the_leaderboard_counts_a_cache_answer_whose_original_was_set_aside():
-    from evolve.app.inspection import leaderboard
 
     records = [
         {"index": 0, "id": "a", "status": "ok", "fitness": 0.5, "rung": 0, "fidelity": 1,
@@ -485,7 +483,7 @@ def test_the_leaderboard_counts_a_cache_answer_whose_original_was_set_aside():
         {"index": 1, "id": "b", "status": "ok", "fitness": 0.8, "rung": 2, "fidelity": 9,
          "metrics": {}},
     ]  # fmt: skip
-    board = leaderboard(records, "maximize")
+    board = Ranking("maximize").leaderboard(records)
     assert [(r["id"], r["fidelity"], r["fitness"]) for r in board] == [("a", 9, 0.9), ("b", 9, 0.8)]
 
 
@@ -535,14 +533,13 @@ def test_a_run_whose_best_never_reached_the_top_rung_says_so():
 
 
 def test_the_leaderboard_puts_the_final_picks_best_first_and_outcome_has_its_spread():
-    from evolve.app.inspection import leaderboard
 
     def fitness(genes, seed, repeat=0):
         return -quality(genes) + (seed % 7) / 2  # minimised, noisy
 
     outcome = evolve.optimize(SPACE, fitness, population=8, generations=3, seed=1,
                               direction="minimize", final_reevaluations=2, final_top=1)  # fmt: skip
-    board = leaderboard([r.to_json() for r in outcome.records], "minimize")
+    board = Ranking("minimize").leaderboard([r.to_json() for r in outcome.records])
     assert board[0]["id"] == outcome.best.id and board[0]["seeds"] == 3
     assert outcome.seeds["seeds"] == 3
     assert outcome.seeds["mean"] == pytest.approx(board[0]["mean"])

@@ -23,10 +23,10 @@ from evolve.app.inspection import space_of, unused_genes
 from evolve.app.progress import genes_line, test_scores
 from evolve.data import KERAS_DATASETS, SKLEARN_DATASETS, DatasetError
 from evolve.engine.failures import EnvironmentFault
+from evolve.engine.ranking import seed_spread
 from evolve.engine.records import Outcome
 from evolve.execution import BACKENDS
 from evolve.rundir.store import RunDir, RunDirError
-from evolve.search.fidelity.final_pick import seed_spread
 from evolve.search.registry import SettingError, strategies
 from evolve.training.saved_models import ModelLoadError
 from genomes.genes import GeneError

@@ -14,9 +14,9 @@ from typing import Any
 from evolve.app import config as configuration
 from evolve.app import inspection
 from evolve.app.progress import genes_line, test_scores
+from evolve.engine.ranking import Ranking, seed_spread
 from evolve.execution.environment import quiet_process
 from evolve.rundir.store import RunDir, RunDirError
-from evolve.search.fidelity.final_pick import seed_spread
 
 
 def _load(run_dir: Path) -> tuple[RunDir, configuration.Config, list[dict[str, Any]]]:
@@ -136,7 +136,7 @@ def _plots(run: RunDir, cfg: configuration.Config, records: list[dict[str, Any]]
     """``inspect --plots``: every plot of the run drawn again into ``plots/``, listed."""
     from evolve.app import gene_plots, plots
 
-    if not any(r["status"] in ("ok", "cached") for r in records):
+    if not Ranking.succeeded(records):
         finished = "no evaluation has finished yet" if not records else "none succeeded"
         raise RunDirError(f"{run.path}: nothing to plot ({finished})")
     s = cfg.search

@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from evolve.app import inspection
 from evolve.app.importance import comparable, encode, gene_importance
+from evolve.engine.ranking import Ranking
 from evolve.engine.records import Status
 
 Record = Mapping[str, Any]
@@ -107,7 +107,7 @@ def _slices(plt: Any, ok: Sequence[Record], objective: str) -> Any:
 
 
 def _parallel(plt: Any, records: Sequence[Record], direction: str, objective: str) -> Any:
-    board = inspection.leaderboard(records, direction, TOP)
+    board = Ranking(direction).leaderboard(records, TOP)
     if len(board) < 2:
         return None
     names = [g for g in board[0]["genes"] if len({str(r["genes"].get(g)) for r in board}) > 1]
@@ -165,7 +165,7 @@ def _allele(value: Any) -> str:
 def _curves(plt: Any, records: Sequence[Record], direction: str, objective: str) -> Any:
     """Each top genome's learning curve, its rungs joined (a continued rung goes on from the
     epoch its state was saved at)."""
-    board = inspection.leaderboard(records, direction, 5)
+    board = Ranking(direction).leaderboard(records, 5)
     fig, ax = plt.subplots(figsize=(7, 4))
     drawn = 0
     for row in board:

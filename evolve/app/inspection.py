@@ -1,4 +1,5 @@
-"""What a run's history says: leaderboard, statistics per generation, lineage, failures.
+"""What a run's history says: statistics per generation, lineage, failures (the leaderboard
+and the best are ``Ranking``'s).
 
 Plain functions over history records (``history.jsonl``); no framework, no disk.
 """
@@ -10,8 +11,8 @@ import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from evolve.engine.records import Status, best_record
-from evolve.search.base import score
+from evolve.engine.ranking import Ranking, rung
+from evolve.engine.records import Status
 
 Record = Mapping[str, Any]
 
@@ -49,42 +50,6 @@ def trained(records: Sequence[Record]) -> list[Record]:
     return sorted((r for r in records if r.get("cached_from") is None), key=lambda r: r["index"])
 
 
-def leaderboard(records: Sequence[Record], direction: str, top: int = 10) -> list[dict[str, Any]]:
-    """The ``top`` genomes, one row each: the record of its first training at the highest rung
-    it reached, with ``mean`` and ``seeds`` over that training and its re-evaluations (the final
-    pick); genomes of a higher rung first, then those the final pick re-evaluated, then by mean
-    fitness: the rule of ``best_record``, so the first row is the run's best."""
-    rows: dict[str, dict[str, Any]] = {}
-    values: dict[str, list[float]] = {}
-    ok, keys = [], set()
-    for r in sorted(records, key=lambda r: (r.get("cached_from") is not None, r["index"])):
-        # a cache answer counts where its original is not in the history (set aside by a
-        # rebuilt run); each genome at each fidelity and repeat once
-        key = (r["id"], r.get("fidelity", 0), r.get("repeat", 0))
-        if Status(r["status"]).succeeded and r["fitness"] is not None and key not in keys:
-            keys.add(key)
-            ok.append(r)
-    for r in sorted(ok, key=lambda r: (r.get("rung", 0), -r.get("repeat", 0)), reverse=True):
-        row = rows.get(r["id"])
-        if row is not None and r.get("rung", 0) < row.get("rung", 0):
-            continue
-        if row is None or not r.get("repeat", 0):
-            rows[r["id"]] = dict(r)
-        values.setdefault(r["id"], []).append(float(r["fitness"]))
-    for gid, row in rows.items():
-        row["mean"] = statistics.fmean(values[gid])
-        row["seeds"] = len(values[gid])
-    picked = any(r["seeds"] > 1 for r in rows.values())  # a final pick: its genomes first
-    ranked = sorted(
-        rows.values(),
-        key=lambda r: (
-            -r.get("rung", 0), -(picked and r["seeds"] > 1), -score(r["mean"], direction),
-            r["index"],
-        ),
-    )  # fmt: skip
-    return ranked[:top]
-
-
 def diversity(genomes: list[dict[str, Any]]) -> float:
     """Mean share of genes that differ between two genomes of a generation (0: all alike)."""
     pairs = list(itertools.combinations(genomes, 2))
@@ -106,6 +71,7 @@ def generations(
     A multi-fidelity run compares results at one fidelity: best and mean are those of the
     highest rung the generation's results reached (``rung``), as the run's best is."""
     rows = []
+    ranking = Ranking(direction)
     searched = [r for r in records if not r.get("repeat", 0)]  # the final pick aside
     by_generation = itertools.groupby(
         sorted(searched, key=lambda r: (r["generation"], r["index"])), key=lambda r: r["generation"]
@@ -114,11 +80,10 @@ def generations(
     for generation, group in by_generation:
         trained_here = list(group)
         members = [*carried, *trained_here]
-        ok = [r for r in members if Status(r["status"]).succeeded]
-        top = max((r.get("rung", 0) for r in ok), default=0)
-        ok = [r for r in ok if r.get("rung", 0) == top]
+        top = ranking.top_rung(members)
+        ok = ranking.at_top_rung(members)
         fitness = [r["fitness"] for r in ok]
-        best = max(fitness, key=lambda f: score(f, direction)) if fitness else None
+        best = max(fitness, key=ranking.score) if fitness else None
         rows.append(
             {
                 "generation": generation,
@@ -131,8 +96,7 @@ def generations(
                 "failed": sum(not Status(r["status"]).succeeded for r in trained_here),
             }
         )
-        ranked = sorted(ok, key=lambda r: (-score(r["fitness"], direction), r["index"]))
-        carried = ranked[:elites]
+        carried = sorted(ok, key=ranking.key, reverse=True)[:elites]
     return rows
 
 
@@ -143,7 +107,7 @@ def lineage(records: Sequence[Record], genome_id: str) -> list[Record]:
     for r in trained(records):  # each genome at the highest rung it reached
         if r.get("repeat", 0):
             continue
-        if r["id"] not in by_id or r.get("rung", 0) > by_id[r["id"]].get("rung", 0):
+        if r["id"] not in by_id or rung(r) > rung(by_id[r["id"]]):
             by_id[r["id"]] = r
     line, queue, seen = [], [genome_id], set()
     while queue:
@@ -164,13 +128,13 @@ def summary(
     records: Sequence[Record], direction: str, top: int = 10, elites: int = 0
 ) -> dict[str, Any]:
     """Everything ``inspect`` shows, as plain data (``--json``)."""
-    best = best_record(records, direction)
+    best = Ranking(direction).best(records)
     return {
         "evaluations": len(records),
         "trained": len(trained(records)),
         "cached": sum(r.get("cached_from") is not None for r in records),
         "best": best,
-        "leaderboard": leaderboard(records, direction, top),
+        "leaderboard": Ranking(direction).leaderboard(records, top),
         "generations": generations(records, direction, elites),
         "lineage": lineage(records, best["id"]) if best else [],
         "failures": failures(records),

@@ -7,8 +7,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from evolve.app import inspection
+from evolve.engine.ranking import Ranking
 from evolve.engine.records import Status
-from evolve.search.base import score
 
 Record = Mapping[str, Any]
 SaveFigure = Callable[[str, Any], None]
@@ -56,9 +56,11 @@ def draw(
     scored = [row for row in rows if row["best"] is not None]
     gens = [row["generation"] for row in scored]
 
+    ranking = Ranking(direction)
+
     def better(a: tuple[int, float], b: tuple[int, float]) -> tuple[int, float]:
         """The higher rung first, then the better score: the rule of the run's best."""
-        return b if (b[0], score(b[1], direction)) > (a[0], score(a[1], direction)) else a
+        return b if (b[0], ranking.score(b[1])) > (a[0], ranking.score(a[1])) else a
 
     pairs = ((row.get("rung", 0), row["best"]) for row in scored)
     so_far = [best for _, best in itertools.accumulate(pairs, better)]
@@ -84,7 +86,7 @@ def draw(
     plt.close(fig)
 
     best = (
-        inspection.lineage(records, inspection.leaderboard(records, direction, 1)[0]["id"])
+        inspection.lineage(records, Ranking(direction).best(records)["id"])
         if ok
         else []
     )

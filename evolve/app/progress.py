@@ -7,8 +7,8 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from evolve.engine.ranking import Ranking, rung
 from evolve.engine.records import Status
-from evolve.search.base import score
 
 
 class Progress:
@@ -54,13 +54,12 @@ class Progress:
         fitness = record["fitness"] if Status(record["status"]).succeeded else None
         if record.get("repeat", 0):
             fitness = None  # a re-evaluation's seed is not a new best (the mean decides)
-        rung = record.get("rung", 0)  # a higher rung first, as the run's best
+        ranking = Ranking(self.direction)  # a higher rung first, as the run's best
         if fitness is not None and (
             self.best is None
-            or (rung, score(fitness, self.direction))
-            > (self.best_rung, score(self.best, self.direction))
+            or (rung(record), ranking.score(fitness)) > (self.best_rung, ranking.score(self.best))
         ):
-            self.best, self.best_rung = fitness, rung
+            self.best, self.best_rung = fitness, rung(record)
         self.done += 1
         best = "-" if self.best is None else f"{self.best:.4f}"
         self.postfix = f"gen {record['generation']} best {best}"

@@ -17,6 +17,7 @@ from evolve.app import config as configuration
 from evolve.app import gene_plots, inspection, plots
 from evolve.app.importance import gene_importance
 from evolve.app.progress import test_scores
+from evolve.engine.ranking import Ranking
 from evolve.rundir.atomic import write_atomic
 from evolve.rundir.store import RunDir
 
@@ -40,7 +41,7 @@ def write_report(run: RunDir, cfg: configuration.Config, records: list[dict[str,
     evaluation succeeded; a run still going is reported as it stands (and says so)."""
     from evolve.rundir.store import RunDirError
 
-    if not any(r["status"] in ("ok", "cached") for r in records):
+    if not Ranking.succeeded(records):
         finished = "no evaluation has finished yet" if not records else "none succeeded"
         raise RunDirError(f"{run.path}: nothing to report ({finished})")
     s = cfg.search

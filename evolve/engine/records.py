@@ -12,15 +12,14 @@ from __future__ import annotations
 import dataclasses
 import enum
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from evolve.search.base import score
-from evolve.search.fidelity.final_pick import seed_spread
+from evolve.engine.ranking import Ranking, seed_spread
 from genomes.genome import Genome
 
 
@@ -189,38 +188,11 @@ class Outcome:
             trained=trained,
             cached=sum(r.cached_from is not None for r in records),
             failed=sum(not r.succeeded for r in records),
-            best=best_record(records, direction),
+            best=Ranking(direction).best(records),
         )
         if found.best is not None and any(r.repeat for r in records):
             found.seeds = seed_spread(records, found.best.id)
         return found
-
-
-def best_record(records: Sequence[Mapping[str, Any]], direction: str) -> Any:
-    """The record of best fitness (earliest on ties); ``None`` if every evaluation failed.
-
-    Genomes are compared at the highest rung any reached (a multi-fidelity run's full
-    fidelity). Where genomes were re-evaluated with new seeds (the final pick), the best is
-    the re-evaluated genome of best mean fitness there, and the record returned is its first
-    training (the one whose model was saved). Takes ``Record`` objects or journal dicts alike.
-    """
-    ok = [r for r in records if Status(r["status"]).succeeded and r["fitness"] is not None]
-    if not ok:
-        return None
-    top = max(r.get("rung", 0) for r in ok)
-    ok = [r for r in ok if r.get("rung", 0) == top]
-    repeated = {r["id"] for r in ok if r.get("repeat", 0)}
-    if not repeated:
-        return max(ok, key=lambda r: (score(r["fitness"], direction), -r["index"]))
-    trained = [r for r in ok if r["id"] in repeated and r.get("cached_from") is None]
-    values: dict[str, list[float]] = {}
-    for r in trained:
-        values.setdefault(r["id"], []).append(float(r["fitness"]))
-    firsts = [r for r in trained if not r.get("repeat", 0)]
-    return max(
-        firsts or trained,
-        key=lambda r: (score(float(np.mean(values[r["id"]])), direction), -r["index"]),
-    )
 
 
 @dataclass

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from evolve.engine.failures import Failures
+from evolve.engine.ranking import Ranking
 from evolve.engine.records import Record
-from evolve.search.base import score
 
 
 @dataclass
@@ -27,8 +27,8 @@ class StopRules:
         if self.full and record.fidelity != self.full:
             return
         if self.target is not None and record.succeeded:
-            goal = score(self.target, self.direction)
-            self.reached |= score(record.fitness, self.direction) >= goal
+            ranking = Ranking(self.direction)
+            self.reached |= ranking.score(record.fitness) >= ranking.score(self.target)
 
     def reason(self, trainings: int, failures: Failures) -> str | None:
         """Why the run must stop asking now, or ``None``."""

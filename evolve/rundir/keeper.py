@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from evolve.engine.ranking import Ranking
 from evolve.engine.records import Record, Status
 from evolve.rundir.store import RunDir
-from evolve.search.base import score
 
 
 class ModelKeeper:
@@ -68,10 +68,10 @@ class ModelKeeper:
         return improved
 
     def _rank(self, record: Record) -> tuple[int, float, int]:
-        """The higher rung first, then better fitness, then the earlier genome: the rule of
-        ``best_record``, so the exported model is the one the summary names, ties included
-        (until a final pick by mean over seeds, which ``finish`` exports)."""
-        return (record.rung, score(record.fitness, self.direction), -record.index)
+        """``Ranking.key``: the rule of the run's best, so the exported model is the one the
+        summary names, ties included (until a final pick by mean over seeds, which ``finish``
+        exports)."""
+        return Ranking(self.direction).key(record)
 
     def _drop_previous_rung(self, record: Record) -> None:
         """A promotion is recorded: the state it continued from is no longer needed."""

@@ -2,7 +2,7 @@
 median pruning, and a noise-aware final pick. Each wraps or serves any registered strategy;
 none is a strategy of its own."""
 
-from evolve.search.fidelity.final_pick import FinalPick, final_plan, seed_spread
+from evolve.search.fidelity.final_pick import FinalPick, final_plan
 from evolve.search.fidelity.pruning import MedianRule
 from evolve.search.fidelity.rungs import SuccessiveHalving, rung_epochs
 
@@ -12,5 +12,4 @@ __all__ = [
     "SuccessiveHalving",
     "final_plan",
     "rung_epochs",
-    "seed_spread",
 ]

@@ -10,8 +10,6 @@ mean over all its full-fidelity trainings.
 
 from __future__ import annotations
 
-import statistics
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 from evolve.search.base import DONE, WAIT, Proposal, Signal, Strategy, score
@@ -168,22 +166,3 @@ class FinalPick(Strategy):
         self.picking, self.planned = state["picking"], state["planned"]
         self.asked, self.in_flight = state["asked"], state["in_flight"]
         self.stop_reason = state["stop_reason"]
-
-
-def seed_spread(records: Sequence[Mapping[str, Any]], genome_id: str) -> dict[str, Any]:
-    """Mean, standard deviation and count (``seeds``) of ``genome_id``'s successful trainings
-    at the top rung of ``records`` (its first training and its re-evaluations), and how many
-    of its re-evaluations ``failed`` (when any did)."""
-    top = max((r.get("rung", 0) for r in records), default=0)
-    mine = [r for r in records if r["id"] == genome_id and r.get("rung", 0) == top]
-    values = [
-        float(r["fitness"]) for r in mine
-        if r["fitness"] is not None and r["status"] in ("ok", "cached")
-        and r.get("cached_from") is None
-    ]  # fmt: skip
-    failed = sum(1 for r in mine if r.get("repeat", 0) and r["status"] not in ("ok", "cached"))
-    if not values:
-        return {}
-    spread = statistics.stdev(values) if len(values) > 1 else 0.0
-    found = {"mean": statistics.fmean(values), "std": spread, "seeds": len(values)}
-    return {**found, "failed": failed} if failed else found
