@@ -37,7 +37,7 @@ def test_the_direction_decides_and_ties_go_to_the_earlier_genome(direction, winn
                rec(3, "low-later", 0.2)]  # fmt: skip
     ranking = Ranking(direction)
     assert ranking.best(records).id == winner
-    assert [row["id"] for row in ranking.leaderboard(records)][0] == winner
+    assert ranking.leaderboard(records)[0]["id"] == winner
 
 
 def test_a_higher_rung_beats_a_better_fitness_at_a_lower_one():

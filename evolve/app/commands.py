@@ -16,6 +16,7 @@ from evolve.app import inspection
 from evolve.app.progress import genes_line, test_scores
 from evolve.engine.ranking import Ranking, seed_spread
 from evolve.execution.environment import quiet_process
+from evolve.rundir.layout import BEST_MODEL
 from evolve.rundir.store import RunDir, RunDirError
 
 
@@ -103,7 +104,7 @@ def inspect_command(args: argparse.Namespace) -> int:
         return _plots(run, cfg, records)
     report = inspection.summary(records, direction, args.top, cfg.search.elites())
     best_file = run.best / "genome.json"
-    model = run.best / "model.keras"
+    model = run.best_model
     report["exported"] = json.loads(best_file.read_text()) if best_file.exists() else None
     if report["best"] is not None:
         spread = seed_spread(records, report["best"]["id"])
@@ -249,11 +250,11 @@ def export_command(args: argparse.Namespace) -> int:
     run, cfg, _ = _load(args.run_dir)
     if not cfg.run.keras:
         raise RunDirError(f"{run.path} evaluates a Python fitness: it has no model to export")
-    model = run.best / "model.keras"
+    model = run.best_model
     if not model.exists():
         raise RunDirError(f"{model} does not exist: the run has no exported best model yet")
     if args.format == "keras":
-        target = args.out or run.path / "export" / "model.keras"
+        target = args.out or run.path / "export" / BEST_MODEL
         run.export_model(target)
     else:
         from evolve.training.saved_models import export_saved_model

@@ -48,7 +48,7 @@ def write_outcome(
         if problem is not None:
             from evolve.training.report import final_report
 
-            model = run.best / "model.keras"
+            model = run.best_model
             outcome.test = final_report(
                 best, problem, model, final_epochs, renew, final_bound(outcome), stop
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from evolve.engine.ranking import Ranking
 from evolve.engine.records import Record, Status
+from evolve.rundir.layout import model_file
 from evolve.rundir.store import RunDir
 
 
@@ -78,7 +79,7 @@ class ModelKeeper:
         path = self.run.model_of(record)
         if path is None:
             return
-        previous = path.with_name(f"{record.id}.e{record.initial_epoch}.keras")
+        previous = path.with_name(model_file(record.id, record.initial_epoch))
         if previous != path:
             previous.unlink(missing_ok=True)
 

@@ -27,6 +27,7 @@ from typing import Any
 from evolve.engine import faults
 from evolve.engine.records import Record, RecordFormatError
 from evolve.rundir.atomic import copy_atomic, dump, write_atomic
+from evolve.rundir.layout import BEST_MODEL
 
 CHECKPOINT_FORMAT = 1
 
@@ -44,6 +45,7 @@ class RunDir:
         self.history = self.path / "history.jsonl"
         self.models = self.path / "models"
         self.best = self.path / "best"
+        self.best_model = self.best / BEST_MODEL
         self.summary = self.path / "summary.json"
         self.workers_log = self.path / "workers.log"
         self.checkpoint = self.path / "checkpoint.json"
@@ -284,9 +286,9 @@ class RunDir:
         beside a genome it does not belong to."""
         model = self.model_of(record)
         if model is not None and model.exists():
-            copy_atomic(model, self.best / "model.keras")
+            copy_atomic(model, self.best_model)
         else:
-            (self.best / "model.keras").unlink(missing_ok=True)
+            self.best_model.unlink(missing_ok=True)
         write_atomic(self.best / "genome.json", dump({**_best_view(record), **(extra or {})}))
 
     def write_data(self, arrays: dict[str, Any]) -> Path:
@@ -355,7 +357,7 @@ class RunDir:
         """Copy ``best/model.keras`` to ``target`` (refused when it exists)."""
         if target.exists():
             raise RunDirError(f"{target} already exists; choose another --out")
-        copy_atomic(self.best / "model.keras", target)
+        copy_atomic(self.best_model, target)
         self.export_labels(target.with_name(f"{target.stem}.labels.json"))
 
     def export_labels(self, target: Path) -> None:

@@ -19,6 +19,7 @@ from evolve.data import DataSpec, Splits, model_inputs, prepare
 from evolve.data.fingerprint import verify
 from evolve.execution.environment import pin_numerics
 from evolve.execution.trial import EvaluationTimeout, RunDirWriteError, one_line
+from evolve.rundir.layout import model_path
 from evolve.training.saved_models import load_model
 from evolve.training.tensorboard_log import SessionLog
 from genomes.families import InputSpec, OutputSpec, get_family
@@ -213,8 +214,7 @@ class KerasProblem:
         if pruner is not None and pruner.pruned_at:
             metrics["pruned_at"] = pruner.pruned_at
         if self.model_dir and genome_id and not fidelity.repeat:
-            name = f"{genome_id}.e{fidelity.epochs}" if fidelity.epochs else genome_id
-            path = Path(self.model_dir) / f"{name}.keras"
+            path = model_path(self.model_dir, genome_id, fidelity.epochs)
             save_model(model, path)
             metrics["model_path"] = str(path)
         return metrics
@@ -232,7 +232,7 @@ class KerasProblem:
         earlier rung's state could not be used, why (it then trains afresh)."""
         values = training_values(genes, dict(self.training))
         if fidelity.initial_epoch and self.model_dir and genome_id:
-            path = Path(self.model_dir) / f"{genome_id}.e{fidelity.initial_epoch}.keras"
+            path = model_path(self.model_dir, genome_id, fidelity.initial_epoch)
             if not path.is_file():
                 why = f"{path.name} is gone: trained from epoch 0"
             else:
