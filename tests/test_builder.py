@@ -100,7 +100,7 @@ def test_a_diverging_genome_is_a_failure_not_a_crash():
     )
     genes = {"layers": 3, "filters": 64, "kernel_size": 5, "learning_rate": 1e6}
     result = run_trial(problem, genes, 0, "x", "val_accuracy")
-    assert result["status"] == "failed" and "loss" in result["reason"], result
+    assert result.status == "failed" and "loss" in result.reason, result
 
 
 def test_training_past_its_timeout_stops_and_reports_a_timeout():
@@ -112,5 +112,5 @@ def test_training_past_its_timeout_stops_and_reports_a_timeout():
     genes = {"layers": 2, "filters": 32, "kernel_size": 3}
     started = time.perf_counter()
     result = run_trial(problem, genes, 0, "t", "val_accuracy")
-    assert result["status"] == "timeout" and "1 s timeout" in result["reason"], result
+    assert result.status == "timeout" and "1 s timeout" in result.reason, result
     assert time.perf_counter() - started < 10

@@ -265,7 +265,7 @@ def test_a_model_that_cannot_be_saved_leaves_no_partial_file(tmp_path):
     blocked.write_text("a file where the models folder should be")
     problem = KerasProblem(DataSpec("digits"), epochs=1, model_dir=str(blocked))
     result = run_trial(problem, {"layers": 1, "filters": 8}, 0, "abc", "val_accuracy")
-    assert result["status"] == "environment" and "cannot save abc.keras" in result["reason"]
+    assert result.environment and "cannot save abc.keras" in result.reason
     assert list(tmp_path.iterdir()) == [blocked]
 
 

@@ -468,9 +468,11 @@ def test_a_promotion_that_restarted_is_recorded_from_epoch_zero():
     space = SearchSpace.from_config(SPACE)
     trial = Trial(3, space.sample(np.random.default_rng(0)), 0, 7, rung=2, fidelity=9,
                   initial_epoch=3)  # fmt: skip
-    result = {"status": "ok", "fitness": 1.0, "metrics": {"restarted": "gone"}}
+    from evolve.execution.evaluation import Evaluation, Status
+
+    result = Evaluation(Status.OK, 1.0, {"restarted": "gone"})
     assert trial.record(result, 1).initial_epoch == 0
-    assert trial.record({**result, "metrics": {}}, 1).initial_epoch == 3
+    assert trial.record(Evaluation(Status.OK, 1.0), 1).initial_epoch == 3
 
 
 def test_the_leaderboard_counts_a_cache_answer_whose_original_was_set_aside():

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
 
 from evolve.engine.records import Record, Status, Trial
 from evolve.execution import is_worker_death
-from evolve.execution.trial import ENVIRONMENT, one_line
+from evolve.execution.evaluation import Evaluation
+from evolve.execution.trial import one_line
 
 ABORT_AFTER = 10
 """Evaluations before the failure share may stop a run."""
@@ -55,11 +55,6 @@ class EnvironmentFault(OSError):
     stops with this one-line error; the evaluation is not recorded and runs again on resume."""
 
 
-def failure(status: Status, reason: str) -> dict[str, Any]:
-    """A worker-side result for an evaluation that produced nothing."""
-    return {"status": status, "fitness": None, "metrics": {}, "reason": reason}
-
-
 @dataclass
 class Failures:
     """Attempts per evaluation, the trials waiting to run again alone, and the abort rule."""
@@ -76,40 +71,41 @@ class Failures:
     def submitted(self, trial: Trial) -> None:
         self.attempts[trial.index] = self.attempts.get(trial.index, 0) + 1
 
-    def check_environment(self, trial: Trial, result: dict[str, Any]) -> None:
+    def check_environment(self, trial: Trial, result: Evaluation) -> None:
         """Raise ``EnvironmentFault`` for a result that the environment spoiled."""
-        if result["status"] == ENVIRONMENT:
+        if result.environment:
             raise EnvironmentFault(
-                f"the run stopped: {result['reason']} (genome {trial.genome.id}, not its fault); "
+                f"the run stopped: {result.reason} (genome {trial.genome.id}, not its fault); "
                 "fix that (free the space, mend the run directory, or put the data back), then "
                 "resume: finished evaluations are kept and this one runs again"
             )
 
-    def retry_failure(self, trial: Trial, result: dict[str, Any]) -> bool:
+    def retry_failure(self, trial: Trial, result: Evaluation) -> bool:
         """Whether a failed result earns another run (``retries_on_failure``)."""
         return (
-            result["status"] == Status.FAILED
+            result.status == Status.FAILED
             and self.attempts[trial.index] <= self.policy.retries_on_failure
         )
 
-    def lost(self, trial: Trial, exc: BaseException, elapsed: float) -> dict[str, Any] | None:
+    def lost(self, trial: Trial, exc: BaseException, elapsed: float) -> Evaluation | None:
         """The result of an evaluation whose future raised; ``None`` when it will run again."""
         if not is_worker_death(exc):
-            return failure(Status.FAILED, f"worker failed: {one_line(exc)}")
+            return Evaluation.failure(Status.FAILED, f"worker failed: {one_line(exc)}")
         timeout = self.policy.timeout
         if timeout and elapsed >= timeout:
-            return failure(Status.TIMEOUT, f"ran past the {timeout:g} s timeout; worker replaced")
+            why = f"ran past the {timeout:g} s timeout; worker replaced"
+            return Evaluation.failure(Status.TIMEOUT, why)
         if self.attempts[trial.index] <= self.policy.retries_on_death:
             self.suspects.append(trial)
             return None
         tries = self.attempts[trial.index]
-        return failure(
+        return Evaluation.failure(
             Status.DIED, f"its worker process died ({tries} of {tries} tries): {one_line(exc)}"
         )
 
     def result_of(
         self, trial: Trial, future: Future, finished: bool, elapsed: float
-    ) -> tuple[dict[str, Any] | None, bool]:
+    ) -> tuple[Evaluation | None, bool]:
         """The result of a ``finished`` future, or of one the loop stops waiting for; ``None``
         when the trial will run again. Also whether the worker process died."""
         if not finished:
@@ -120,10 +116,10 @@ class Failures:
         except Exception as exc:
             return self.lost(trial, exc, elapsed), is_worker_death(exc)
 
-    def abandoned(self) -> dict[str, Any]:
+    def abandoned(self) -> Evaluation:
         """The result of an evaluation the loop stopped waiting for."""
         seconds = self.policy.abandon_after
-        return failure(
+        return Evaluation.failure(
             Status.TIMEOUT, f"no result {seconds:g} s after submission: abandoned (timeout)"
         )
 

@@ -17,7 +17,7 @@ from evolve.engine.records import Outcome, Record, Trial, trial_seed
 from evolve.engine.resume import Checkpoints, Ledger, restore, snapshot
 from evolve.engine.stopping import StopRules
 from evolve.engine.telling import Teller
-from evolve.execution.trial import ENVIRONMENT, run_trial
+from evolve.execution.trial import run_trial
 from evolve.search.base import DONE, WAIT, Proposal, Strategy
 from evolve.search.fidelity.pruning import MedianRule
 from genomes.genome import Genome
@@ -209,7 +209,7 @@ class Loop:
                 broken |= self.stop(self.executor, future)
             if result is None:
                 continue
-            if result["status"] == ENVIRONMENT:  # raised once the others of the batch are in
+            if result.environment:  # raised once the others of the batch are in
                 fault = fault or (trial, result)
                 continue
             if self.failures.retry_failure(trial, result):

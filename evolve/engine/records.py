@@ -10,7 +10,6 @@ from the file.
 from __future__ import annotations
 
 import dataclasses
-import enum
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -20,27 +19,8 @@ from typing import Any
 import numpy as np
 
 from evolve.engine.ranking import Ranking, seed_spread
+from evolve.execution.evaluation import Evaluation, Status
 from genomes.genome import Genome
-
-
-class Status(enum.StrEnum):
-    """How an evaluation ended. A ``StrEnum``: ``Status.OK == "ok"`` and JSON writes ``"ok"``."""
-
-    OK = "ok"
-    """Trained; ``fitness`` is set."""
-    CACHED = "cached"
-    """The same genome (same id) was evaluated earlier in the run: its result, not trained."""
-    FAILED = "failed"
-    """The evaluation raised (or gave a non-finite fitness); ``reason`` says why."""
-    TIMEOUT = "timeout"
-    """It ran past the run's timeout."""
-    DIED = "died"
-    """Its worker process died on every try."""
-
-    @property
-    def succeeded(self) -> bool:
-        """True for the statuses that carry a fitness (ok, cached)."""
-        return self in (Status.OK, Status.CACHED)
 
 
 class RecordFormatError(ValueError):
@@ -100,6 +80,11 @@ class Record(Mapping[str, Any]):
         """The genome at its fidelity (see ``Trial.key``)."""
         return fidelity_key(self.id, self.fidelity, self.repeat)
 
+    def evaluation(self, **changes: Any) -> Evaluation:
+        """The evaluation this record holds (with ``changes``): a cache answer repeats it."""
+        given = {f: getattr(self, f) for f in EVALUATION_FIELDS}
+        return Evaluation(**{**given, **changes})
+
     def to_json(self) -> dict[str, Any]:
         """The journal line's fields (``cached_from`` only on cache hits, as always; the
         fidelity fields only when set)."""
@@ -141,6 +126,7 @@ class Record(Mapping[str, Any]):
 
 
 _FIELDS = frozenset(f.name for f in dataclasses.fields(Record))
+EVALUATION_FIELDS = tuple(f.name for f in dataclasses.fields(Evaluation) if f.name in _FIELDS)
 
 
 @dataclass
@@ -246,8 +232,8 @@ class Trial:
             **{key: int(data.get(key, 0)) for key in OPTIONAL},
         )  # fmt: skip
 
-    def record(self, result: Mapping[str, Any], attempts: int) -> Record:
-        """The record of this trial from a worker's result (``run_trial``'s dict)."""
+    def record(self, result: Evaluation, attempts: int) -> Record:
+        """The record of this trial from its evaluation (``run_trial``'s)."""
         g = self.genome
         return Record(
             index=self.index,
@@ -257,27 +243,27 @@ class Trial:
             parents=list(g.parents),
             origin=g.origin,
             seed=self.seed,
-            status=Status(result["status"]),
-            fitness=result["fitness"],
-            metrics=result["metrics"],
-            reason=result.get("reason", ""),
-            seconds=result.get("seconds"),
-            pid=result.get("pid"),
-            host=result.get("host"),
-            cuda_visible_devices=result.get("cuda_visible_devices"),
-            rss_mb=result.get("rss_mb"),
-            started=result.get("started"),
+            status=Status(result.status),
+            fitness=result.fitness,
+            metrics=result.metrics,
+            reason=result.reason,
+            seconds=result.seconds,
+            pid=result.pid,
+            host=result.host,
+            cuda_visible_devices=result.cuda_visible_devices,
+            rss_mb=result.rss_mb,
+            started=result.started,
             attempts=attempts,
             rung=self.rung,
             fidelity=self.fidelity,
             # a promotion whose saved state was gone trained from epoch 0 (metrics.restarted)
-            initial_epoch=0 if (result["metrics"] or {}).get("restarted") else self.initial_epoch,
+            initial_epoch=0 if (result.metrics or {}).get("restarted") else self.initial_epoch,
             repeat=self.repeat,
         )
 
     def cached(self, original: Record) -> Record:
         """This trial answered from the record of an earlier trial of the same genome."""
-        record = self.record({**original, "seconds": 0.0}, attempts=0)
+        record = self.record(original.evaluation(seconds=0.0), attempts=0)
         record.status = Status.CACHED if original.status == Status.OK else original.status
         record.cached_from = original.index
         return record

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from evolve.execution.environment import quiet_process
+from evolve.execution.evaluation import Evaluation, Status
 from evolve.execution.plain import plain_metrics
 
 AFTER_EVALUATION: list[Callable[[float], None]] = []
@@ -45,11 +46,6 @@ class RunDirWriteError(OSError):
 
 DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})
 """``OSError``s that no genome causes: the evaluation is not recorded and the run stops."""
-
-ENVIRONMENT = "environment"
-"""The status of a result that the loop must not record: the run stops, the evaluation runs
-again on resume."""
-
 
 def environment_fault(exc: BaseException) -> bool:
     """Whether an evaluation's error is the environment's (disk, run directory, data that
@@ -121,14 +117,14 @@ def run_trial(
     objective: str,
     hard_timeout: float = 0.0,
     fidelity: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> Evaluation:
     """Evaluate one genome; never raises for a failure of the genome itself.
 
-    Returns ``status`` ("ok", "failed", "timeout", or ``ENVIRONMENT`` for a fault of the disk or
-    the run directory), ``fitness``, ``metrics``, ``reason``,
-    ``seconds`` and where it ran (``pid``, ``host``, ``cuda_visible_devices``, ``rss_mb``). A
-    fitness that returns a number is recorded as ``{"fitness": number}``. ``fidelity`` holds the
-    keywords of a multi-fidelity, re-evaluated or pruned run (``call_fitness``). Where the
+    Returns its ``Evaluation``: status ok, failed or timeout (failed with ``environment`` set
+    for a fault of the disk, the run directory or the data), fitness, metrics, reason, seconds
+    and where it ran. A fitness that returns a number is recorded as ``{"fitness": number}``.
+    ``fidelity`` holds the keywords of a multi-fidelity, re-evaluated or pruned run
+    (``call_fitness``). Where the
     watchdog is armed (a loky worker), ``hard_timeout`` seconds (0: none) end the process if the
     evaluation hangs past them; the loop records the timeout and the pool starts a fresh worker.
     """
@@ -160,12 +156,13 @@ def run_trial(
         if not math.isfinite(value):
             raise ValueError(f"{objective} is {value}")
         metrics = plain_metrics(raw)
-        status, reason = "ok", ""
+        status, reason, environment = Status.OK, "", False
     except (Exception, SystemExit) as exc:  # a failing genome is a result, not a crash
         metrics, value = {}, None
-        status = "timeout" if isinstance(exc, EvaluationTimeout) else "failed"
-        status = ENVIRONMENT if environment_fault(exc) else status
-        reason = one_line(exc) if status != ENVIRONMENT else " ".join(str(exc).split())
+        status = Status.TIMEOUT if isinstance(exc, EvaluationTimeout) else Status.FAILED
+        environment = environment_fault(exc)
+        reason = " ".join(str(exc).split()) if environment else one_line(exc)
+        status = Status.FAILED if environment else status
         if os.environ.get("EVOLVE_DEBUG"):
             traceback.print_exc()
     finally:
@@ -174,16 +171,11 @@ def run_trial(
     rss = rss_mb()
     for hook in AFTER_EVALUATION:
         hook(rss)
-    return {
-        "status": status,
-        "fitness": value,
-        "metrics": metrics,
-        "reason": reason,
-        "seconds": round(time.perf_counter() - started, 4),
-        "started": began,
-        "rss_mb": round(rss, 1),
+    return Evaluation(
+        status, value, metrics, reason, environment,
+        seconds=round(time.perf_counter() - started, 4), started=began, rss_mb=round(rss, 1),
         **where,
-    }
+    )  # fmt: skip
 
 
 def ready(keras: bool) -> dict[str, Any]:
