@@ -8,7 +8,7 @@ round.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 from evolve import session
 from evolve.app import config as configuration
 from evolve.app.config import ConfigError
+from evolve.engine.observers import check_observers
 from evolve.engine.records import Outcome, Record
 from evolve.search.registry import strategy_settings, suggest
 from genomes.genes import GeneError
@@ -56,6 +57,7 @@ def optimize(
     checkpoint_every: float = 1.0,
     progress: bool = False,
     on_record: Callable[[Record], None] | None = None,
+    observers: Sequence[Any] = (),
     **settings: Any,
 ) -> Outcome:
     """Search ``space`` for the genes that maximise (or minimise) ``fitness``.
@@ -72,6 +74,8 @@ def optimize(
     ``checkpoint_every`` seconds at most, ``summary.json``, plots). ``executor`` runs the
     evaluations on a ``concurrent.futures`` executor of yours (for instance threads for a
     fitness that waits on a remote service); ``workers`` still says how many are in flight.
+    ``on_record`` is called with each finished ``Record``; ``observers`` are objects with any of
+    ``on_record``, ``on_replay`` and ``on_finish`` (``evolve.engine.observers.Observer``).
 
     Raises ``ConfigError`` (one line, with a suggestion for a misspelt name) for any invalid
     keyword before anything is evaluated.
@@ -102,8 +106,9 @@ def optimize(
     if backend is None and cfg.run.workers <= 1 and executor is None:
         cfg.run.backend = "inline"
     launch = session.Launch(
-        fitness, space, executor=executor, quiet=not progress, on_record=on_record
-    )
+        fitness, space, executor=executor, quiet=not progress, on_record=on_record,
+        observers=_observers(observers),
+    )  # fmt: skip
     return session.start(cfg, Path(out) if out is not None else None, launch)
 
 
@@ -122,6 +127,7 @@ def resume(
     retry_failed: bool = False,
     progress: bool = False,
     on_record: Callable[[Record], None] | None = None,
+    observers: Sequence[Any] = (),
 ) -> Outcome:
     """Continue a run after a crash, a kill or its end, whatever started it.
 
@@ -148,8 +154,9 @@ def resume(
             f"build must be a function (genes, input_shape, num_outputs), got {build!r}"
         )
     launch = session.Launch(
-        fitness, space, executor=executor, quiet=not progress, on_record=on_record, build=build
-    )
+        fitness, space, executor=executor, quiet=not progress, on_record=on_record, build=build,
+        observers=_observers(observers),
+    )  # fmt: skip
     return session.resume(Path(out), launch, generations, overrides, retry_failed)
 
 
@@ -191,6 +198,14 @@ def _check_callables(
         raise ConfigError(f"executor must be a concurrent.futures.Executor, got {executor!r}")
     if on_record is not None and not callable(on_record):
         raise ConfigError(f"on_record must be a function of a record, got {on_record!r}")
+
+
+def _observers(observers: Any) -> list[Any]:
+    """``check_observers``, its error a ``ConfigError``."""
+    try:
+        return check_observers(observers)
+    except TypeError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _space(table: Mapping[str, Any]) -> SearchSpace:

@@ -9,7 +9,7 @@ command line or ``evolve.resume(RUN_DIR, build=build)``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from evolve import session
-from evolve.api import _space, route_settings
+from evolve.api import _observers, _space, route_settings
 from evolve.app import config as configuration
 from evolve.app.config import ConfigError
 from evolve.engine.records import Outcome, Record
@@ -57,6 +57,7 @@ def search_keras(
     out: str | Path | None = None,
     progress: bool = False,
     on_record: Callable[[Record], None] | None = None,
+    observers: Sequence[Any] = (),
     **settings: Any,
 ) -> Outcome:
     """Evolve the genes of ``space`` for the network of ``build(genes, input_shape,
@@ -113,6 +114,7 @@ def search_keras(
         cfg.run.backend = "inline"
     launch = session.Launch(
         executor=executor, quiet=not progress, on_record=on_record, build=build,
+        observers=_observers(observers),
         data_arrays=arrays,
     )  # fmt: skip
     where = Path(out) if out is not None else Path("results") / time.strftime(

@@ -337,7 +337,7 @@ def test_the_run_log_says_which_gpu_each_worker_got(tmp_path):
     monitor = Monitor(Console(None, "maximize", quiet=True, log=lines.append), "maximize",
                       "fitness", None, None)  # fmt: skip
     for pid, gpu in ((11, "3"), (11, "3"), (12, "5"), (13, None)):
-        monitor.record(Record(index=pid, id="a", generation=0, genes={}, seed=0,
+        monitor.on_record(Record(index=pid, id="a", generation=0, genes={}, seed=0,
                               status=Status.OK, fitness=1.0, pid=pid, host="h",
                               cuda_visible_devices=gpu))  # fmt: skip
     assert [line for line in lines if "uses GPU" in line] == [

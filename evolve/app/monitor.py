@@ -1,5 +1,5 @@
-"""Watching a run as records arrive: the progress bar, a line per new best, per failure and per
-generation, the top-k model keeper, and the plots, redrawn at most every ``PLOT_EVERY`` s."""
+"""Watching a run as records arrive (an observer): the progress bar, a line per new best, per
+failure and per generation, and the plots, redrawn at most every ``PLOT_EVERY`` s."""
 
 from __future__ import annotations
 
@@ -9,18 +9,20 @@ from typing import Any
 from evolve.app import gene_plots, plots
 from evolve.app.inspection import generations, unused_genes
 from evolve.app.progress import Console, genes_line
-from evolve.engine.records import Record
+from evolve.engine.observers import Observer
+from evolve.engine.ranking import Ranking
+from evolve.engine.records import Outcome, Record, Status
 from evolve.execution.trial import one_line
-from evolve.rundir.keeper import ModelKeeper
 from evolve.rundir.store import RunDir
 
 PLOT_EVERY = 10.0
 """Seconds between redraws of the plots (drawing costs ~0.5 s; the last draw is at the end)."""
 
 
-class Monitor:
-    """Receives every record of a run (``record``) and every one read back on resume
-    (``replay``). ``keeper`` is None when the fitness saves no models."""
+class Monitor(Observer):
+    """Receives every record of a run (``on_record``) and every one read back on resume
+    (``on_replay``). With ``announce_best`` (a run that keeps models), each new best trained
+    model gets a line, by the rule of the model keeper (``Ranking.key``)."""
 
     def __init__(
         self,
@@ -28,15 +30,17 @@ class Monitor:
         direction: str,
         objective: str,
         run: RunDir | None,
-        keeper: ModelKeeper | None,
+        announce_best: bool = False,
         elites: int = 0,
         space: Any = None,
     ) -> None:
         self.console = console
         self.direction = direction
+        self.ranking = Ranking(direction)
         self.objective = objective
         self.run = run
-        self.keeper = keeper
+        self.announce_best = announce_best
+        self.best: Record | None = None
         self.elites = elites
         self.space = space
         """The run's search space: the genes a new best's network does not use are shown in
@@ -45,7 +49,7 @@ class Monitor:
         self.workers: set[tuple[str | None, int | None]] = set()
         self._drawn_at = time.monotonic()
 
-    def record(self, record: Record) -> None:
+    def on_record(self, record: Record) -> None:
         say = self.console.say
         self._close_generations(record.generation)
         worker = (record.host, record.pid)
@@ -53,7 +57,7 @@ class Monitor:
             self.workers.add(worker)
             say(f"worker {record.pid} on {record.host} uses GPU {record.cuda_visible_devices}")
         self.seen.append(record)
-        if self.keeper is not None and self.keeper.offer(record):
+        if self._improves(record) and self.announce_best:
             at = f" at {record.fidelity} epochs" if record.fidelity else ""  # rungs: a higher
             shown = genes_line(record.genes, unused_genes(self.space, record.genes))
             say(f"new best{at} {record.fitness:.4f}: {shown}")  # a higher rung wins
@@ -69,11 +73,22 @@ class Monitor:
         )
         self.console.progress.update(record)
 
-    def replay(self, record: Record) -> None:
-        if self.keeper is not None:
-            self.keeper.offer(record, export=False)
+    def on_replay(self, record: Record) -> None:
+        self._improves(record)
         self.seen.append(record)
         self.console.progress.update(record)
+
+    def _improves(self, record: Record) -> bool:
+        """Whether ``record`` is a new best trained model (a re-evaluation never is)."""
+        if record.status != Status.OK or record.repeat:
+            return False
+        if self.best is None or self.ranking.key(record) > self.ranking.key(self.best):
+            self.best = record
+            return True
+        return False
+
+    def on_finish(self, outcome: Outcome) -> None:
+        self.finish(outcome.stop_reason)
 
     def finish(self, stop_reason: str) -> None:
         """The last generation's line, the bar's last state (drawn once, its rate that of the

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from evolve.engine.observers import Observer
 from evolve.engine.ranking import Ranking
-from evolve.engine.records import Record, Status
+from evolve.engine.records import Outcome, Record, Status
 from evolve.rundir.layout import model_file
 from evolve.rundir.store import RunDir
 
 
-class ModelKeeper:
-    """Keeps the ``keep`` best trained models on disk and exports each new best.
+class ModelKeeper(Observer):
+    """Keeps the ``keep`` best trained models on disk and exports each new best (an observer:
+    each new record is offered, each replayed one too, without export; ``finish`` at the end).
 
     With ``hold`` (a multi-fidelity run), no model is deleted while the run goes on: a genome's
     saved state is what a later promotion continues from. A promoted genome's state at its
@@ -37,6 +39,15 @@ class ModelKeeper:
         """Genomes re-evaluated by a final pick."""
         self.spared: list[Record] = []
         """Records out of the top models whose model was kept: picked, or the best."""
+
+    def on_record(self, record: Record) -> None:
+        self.offer(record)
+
+    def on_replay(self, record: Record) -> None:
+        self.offer(record, export=False)
+
+    def on_finish(self, outcome: Outcome) -> None:
+        self.finish(outcome.best)
 
     def offer(self, record: Record, export: bool = True) -> bool:
         """Consider a finished evaluation; True when it is the new best (exported at once

@@ -250,12 +250,12 @@ class RunDir:
         write_atomic(self.config, toml_text)
 
     def append(self, record: Record) -> None:
-        """Append one evaluation to the journal and hand it to the OS at once (its model path
-        made relative to the run directory first)."""
-        self.localise(record)
+        """Append one evaluation to the journal and hand it to the OS at once, its model path
+        written relative to the run directory (so the run can be moved); ``record`` itself is
+        left as it is."""
         if self._journal is None:
             self._journal = self.history.open("a", encoding="utf-8")
-        line = json.dumps(record.to_json()) + "\n"
+        line = json.dumps(self.localised(record)) + "\n"
         if os.environ.get("EVOLVE_CRASH_AT", "").startswith("journal-partial"):
             self._journal.write(line[: len(line) // 2])
             self._journal.flush()
@@ -336,11 +336,13 @@ class RunDir:
         except ValueError:
             return self.models / found.name
 
-    def localise(self, record: Record) -> None:
-        """Record the model path relative to the run directory, so the run can be moved."""
+    def localised(self, record: Record) -> dict[str, Any]:
+        """The journal line of ``record``, its model path relative to the run directory."""
+        data = record.to_json()
         model = self.model_of(record)
         if model is not None:
-            record.metrics["model_path"] = str(model.relative_to(self.path))
+            data["metrics"] = {**data["metrics"], "model_path": str(model.relative_to(self.path))}
+        return data
 
     def write_summary(self, summary: dict[str, Any]) -> None:
         write_atomic(self.summary, dump(summary))

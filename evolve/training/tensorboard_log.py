@@ -276,3 +276,20 @@ class SessionLog:
             with contextlib.suppress(Exception):  # a failed training's error matters more
                 self._writer.close()
             self._writer = None
+
+
+class FailedSessions:
+    """An observer (``evolve.engine.observers``): the failed end of the TensorBoard session of
+    every record that did not succeed (the worker ends only the trainings that succeed); a log
+    that cannot be written is a warning in the run's log."""
+
+    def __init__(self, run: Any) -> None:
+        self.run = run
+
+    def on_record(self, record: Any) -> None:
+        if record.succeeded:
+            return
+        try:
+            write_failed(self.run.tensorboard, record.id, record.repeat, record.genes)
+        except OSError as exc:
+            self.run.log(f"warning: no TensorBoard session for {record.id}: {exc}")
