@@ -13,7 +13,7 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,10 +24,11 @@ from evolve.app.config import KERAS_FITNESS, PYTHON_BUILD, PYTHON_FITNESS, Confi
 from evolve.app.fitness import SessionError, fitness_path, load_fitness, read_config
 from evolve.app.monitor import Monitor
 from evolve.app.progress import Console
-from evolve.app.resuming import Saved, fingerprint, load_saved, restore_run
+from evolve.app.resuming import Saved, fingerprint, in_saved_order, load_saved, restore_run
 from evolve.app.summary import write_outcome
 from evolve.engine.failures import FailurePolicy
 from evolve.engine.loop import Loop
+from evolve.engine.observers import Callback, Observers
 from evolve.engine.records import Outcome, Record
 from evolve.execution import (
     WaitTimeout,
@@ -43,6 +44,7 @@ from evolve.execution.environment import auto_threads
 from evolve.execution.loky_pool import WorkerSettings
 from evolve.execution.placement import GpuError, place
 from evolve.execution.trial import accepts, one_line
+from evolve.rundir.journal import Journal
 from evolve.rundir.keeper import ModelKeeper
 from evolve.rundir.mending import set_aside, supersede
 from evolve.rundir.store import RunDir
@@ -74,6 +76,8 @@ class Launch:
     quiet: bool = True
     verbose: bool = False
     on_record: Callable[[Record], None] | None = None
+    observers: Sequence[Any] = ()
+    """Observers of yours (``evolve.engine.observers``), told after the built-in ones."""
     run_dir: Path | None = None
     """Set by the session: where the run lives (a default name may have had to change)."""
     build: Callable[..., Any] | None = None
@@ -123,6 +127,7 @@ def resume(
     if generations < 0:
         raise SessionError("--generations must be 0 or more")
     cfg = read_config(run)
+    cfg.genes = in_saved_order(run, cfg.genes)
     if generations and not strategy_class(cfg.search.strategy).extendable:
         raise SessionError(
             f"--generations {generations}: {run.path} is a {cfg.search.strategy} search, which "
@@ -297,12 +302,14 @@ class Session:
         self._made: Executor | None = None
         """The last executor this session made on its backend (``stop_workers``)."""
         self.saved: Saved | None = None
+        self.strategy: Strategy | None = None
         """A resumed run's checkpoint and journal (``resume`` reads them before anything)."""
 
     def prepare(self) -> None:
         """Resolve workers and GPUs, build the Keras problem and describe its data; raises
         ``SessionError`` (or a config, dataset or run-directory error) before anything trains."""
         cfg, run = self.cfg, self.rundir
+        self.strategy = self.make_strategy()  # a strategy of yours that cannot be built: here
         if cfg.run.tensorboard:
             check_tensorboard(cfg, run)
         if self.launch.executor is None:
@@ -433,6 +440,15 @@ class Session:
             raise SessionError(str(exc)) from None
         return self._made
 
+    def make_strategy(self) -> Strategy:
+        """The run's strategy with its schedulers (``schedule``), from the saved state when it
+        resumes; ``SettingError`` (one line) when it cannot be built."""
+        s = self.cfg.search
+        strategy = make_strategy(
+            s.strategy, self.space(), s.direction, self.cfg.run.seed, **s.strategy_params()
+        )
+        return schedule(strategy, self.cfg, self.saved.state if self.saved is not None else None)
+
     def stop_workers(self) -> None:
         """End the workers this session started (a run that failed to start: nothing of
         theirs is wanted, and their run directory may be removed next)."""
@@ -444,10 +460,7 @@ class Session:
         """Run (or continue) the search; returns its ``Outcome`` with the final report."""
         cfg, run, s = self.cfg, self.rundir, self.cfg.search
         space = self.space()
-        params = s.strategy_params()
-        strategy = make_strategy(s.strategy, space, s.direction, cfg.run.seed, **params)
-        saved_state = self.saved.state if self.saved is not None else None
-        strategy = schedule(strategy, cfg, saved_state)
+        strategy = self.strategy if self.strategy is not None else self.make_strategy()
         console = Console(
             s.budget or strategy.expected(), s.direction, quiet=self.launch.quiet,
             verbose=self.launch.verbose, log=run.log if run else None,
@@ -459,8 +472,9 @@ class Session:
             keeper = ModelKeeper(
                 run, cfg.run.keep_models, s.direction, hold=bool(s.fidelity), reserve=reserve
             )
-        monitor = Monitor(console, s.direction, s.objective, run, keeper, s.elites(),
-                          space if cfg.run.keras else None)  # fmt: skip
+        monitor = Monitor(console, s.direction, s.objective, run, keeper is not None,
+                          s.elites(), space if cfg.run.keras else None)  # fmt: skip
+        observers = self.observers(keeper, monitor)
         loop = Loop(
             strategy, self.launch.fitness, self.executor,
             workers=cfg.run.workers, seed=cfg.run.seed, objective=s.objective, budget=s.budget,
@@ -470,8 +484,8 @@ class Session:
             renew=self.fresh_executor if self.launch.executor is None else None,
             stop=self._stop if self.launch.executor is None else None,
             checkpoint_every=cfg.run.checkpoint_every,
-            on_record=lambda record: self._record(record, monitor),
-            on_replay=monitor.replay, on_checkpoint=self._checkpointer(space),
+            on_record=observers.on_record,
+            on_replay=observers.on_replay, on_checkpoint=self._checkpointer(space),
             pruner=MedianRule(s.objective, s.direction) if s.pruning else None,
         )  # fmt: skip
         try:
@@ -495,9 +509,7 @@ class Session:
                 )
             if run is not None:
                 set_aside(run, loop.ledger.stale)
-            monitor.finish(outcome.stop_reason)
-            if keeper is not None:
-                keeper.finish(outcome.best)
+            observers.on_finish(outcome)
             console.close()
             if run is not None:
                 final_epochs = cfg.training.final_epochs
@@ -532,25 +544,24 @@ class Session:
         saved = fingerprint(self.cfg, space)
         return lambda state: run.write_checkpoint({**state, "config": saved})
 
-    def _record(self, record: Record, monitor: Monitor) -> None:
+    def observers(self, keeper: ModelKeeper | None, monitor: Monitor) -> Observers:
+        """Who is told of each record, in order: the journal (a record is on disk first),
+        TensorBoard's failed sessions, the model keeper, the console, then the user's
+        callback and observers."""
+        found = Observers()
         if self.rundir is not None:
-            self.rundir.append(record)
-            if self.cfg.run.tensorboard and not record.succeeded:
-                self._failed_session(record)
-        monitor.record(record)
+            found.add(Journal(self.rundir))
+            if self.cfg.run.tensorboard:
+                from evolve.training.tensorboard_log import FailedSessions
+
+                found.add(FailedSessions(self.rundir))
+        found.add(keeper)
+        found.add(monitor)
         if self.launch.on_record is not None:
-            self.launch.on_record(record)
-
-    def _failed_session(self, record: Record) -> None:
-        """The failed end of a training's TensorBoard session (the worker ends only the
-        trainings that succeed); a log that cannot be written is a warning."""
-        from evolve.training.tensorboard_log import write_failed
-
-        assert self.rundir is not None
-        try:
-            write_failed(self.rundir.tensorboard, record.id, record.repeat, record.genes)
-        except OSError as exc:
-            self.rundir.log(f"warning: no TensorBoard session for {record.id}: {exc}")
+            found.add(Callback(self.launch.on_record))
+        for observer in self.launch.observers:
+            found.add(observer)
+        return found
 
     def _announce(self, console: Console, resuming: bool) -> None:
         cfg, run = self.cfg, self.rundir

@@ -24,6 +24,7 @@ from evolve.execution import BACKENDS, gpus
 from evolve.search.registry import (
     SettingError,
     coerce,
+    load_strategy,
     strategies,
     strategy_class,
     strategy_settings,
@@ -316,6 +317,12 @@ def _check_fidelity(cfg: Config) -> None:
 def from_dict(data: dict[str, Any]) -> Config:
     """A validated config from parsed TOML; every unknown key is an error."""
     cfg = Config()
+    named = data.get("search", {}).get("strategy") if isinstance(data.get("search"), dict) else None
+    if isinstance(named, str) and ":" in named:  # a strategy of yours: its settings known first
+        try:
+            load_strategy(named)
+        except SettingError as exc:
+            raise ConfigError(str(exc)) from None
     for section, table in data.items():
         if section == "genes":
             if not isinstance(table, dict):

@@ -32,7 +32,8 @@ def dataset_label(dataset: str) -> str:
 def default_name(strategy: str, dataset: str, now: float | None = None) -> str:
     """``ga-wine-20261203-101500``: what ``run`` names a run that has no ``run.name``."""
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
-    return f"{strategy}-{dataset_label(dataset)}-{stamp}"
+    kind = strategy.rpartition(":")[2]  # a strategy of yours: its class name
+    return f"{kind}-{dataset_label(dataset)}-{stamp}"
 
 
 def check_name(name: str) -> None:

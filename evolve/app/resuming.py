@@ -11,7 +11,7 @@ from evolve.app.progress import Console
 from evolve.engine.loop import Loop
 from evolve.engine.records import Record
 from evolve.engine.resume import differences
-from evolve.rundir.store import RunDir
+from evolve.rundir.store import RunDir, RunDirError
 from genomes.space import SearchSpace
 
 
@@ -99,6 +99,23 @@ def load_saved(run: RunDir, current: dict[str, Any]) -> Saved:
     elif state is None and run.checkpoint.exists():
         notes.append("no usable checkpoint: rebuilding the run from history.jsonl")
     return Saved(state, journal, notes + dropped)
+
+
+def in_saved_order(run: RunDir, genes: dict[str, Any]) -> dict[str, Any]:
+    """The config's ``genes`` in the order the run's checkpoint recorded, when they are the
+    same genes: a ``config.toml`` written before genes kept their order put the genes declared
+    as tables after the plain ones, and the order of the genes is that of a genome's alleles.
+    Anything else (no checkpoint, other genes) is left for ``load_saved`` to judge."""
+    try:
+        state, _ = run.read_checkpoint()
+    except (RunDirError, OSError, ValueError):
+        return genes
+    order = ((state or {}).get("config") or {}).get("run", {}).get("gene_order")
+    if not isinstance(genes, dict) or not isinstance(order, list) or set(order) != set(genes):
+        return genes
+    if order == list(genes):
+        return genes
+    return {name: genes[name] for name in order}
 
 
 def restore_run(loop: Loop, run: RunDir, saved: Saved, more: int, console: Console) -> None:

@@ -247,6 +247,29 @@ class Config:
         return data
 
     def to_toml(self) -> str:
-        return tomli_w.dumps(self.to_dict())
+        """The config as TOML; ``[genes]`` written one line per gene, a gene's table inline,
+        so the genes keep their order (a sub-table would be written after the plain genes, and
+        the order of the genes is the order of a genome's alleles)."""
+        data = self.to_dict()
+        genes = data.pop("genes", None)
+        text = tomli_w.dumps(data)
+        if genes:
+            lines = "".join(f"{_key(name)} = {_inline(spec)}\n" for name, spec in genes.items())
+            text += ("\n" if text else "") + "[genes]\n" + lines
+        return text
+
+
+def _key(name: str) -> str:
+    """A TOML key: bare when it can be, else quoted (as tomli_w writes it)."""
+    return tomli_w.dumps({name: 0}).split(" = ")[0]
+
+
+def _inline(value: Any) -> str:
+    """``value`` as one line of TOML: a table inline, a list on one line."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_key(k)} = {_inline(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_inline(v) for v in value) + "]"
+    return tomli_w.dumps({"v": value}).split(" = ", 1)[1].strip()
 
 

@@ -6,10 +6,16 @@ allowed values) and the pip ``extra`` it needs. The config's choices, the comman
 and every "known: ..." message come from here, so adding a strategy is one new file in
 ``evolve/search/`` (every module there is imported on first use of the registry).
 In the spirit of nevergrad's registration of optimizers where they are defined.
+
+A strategy of your own needs no file here: name it ``"package.module:Class"`` wherever a
+strategy is named (``[search] strategy``, ``--strategy``, ``evolve.optimize(strategy=...)``),
+or publish it from an installed package under the entry point group ``ENTRY_POINTS``
+(``[project.entry-points."keras_evolve.strategies"] name = "package.module:Class"``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import importlib
 import pkgutil
@@ -85,6 +91,8 @@ def suggest(word: str, options: Sequence[str], listed: bool = False) -> str:
 
 _REGISTRY: dict[str, type[Strategy]] = {}
 _LOADED = False
+ENTRY_POINTS = "keras_evolve.strategies"
+"""The entry point group of strategies published by installed packages."""
 
 
 def register(cls: type[Strategy]) -> type[Strategy]:
@@ -119,6 +127,45 @@ def _load() -> None:
         ):
             importlib.import_module(f"evolve.search.{info.name}")
     _LOADED = True
+    from importlib.metadata import entry_points
+
+    for point in entry_points(group=ENTRY_POINTS):
+        if point.name not in _REGISTRY:
+            with contextlib.suppress(SettingError):  # a broken plug-in is named when used
+                _REGISTRY[point.name] = load_strategy(point.value, point.name)
+
+
+def load_strategy(spec: str, name: str = "") -> type[Strategy]:
+    """The ``Strategy`` subclass that ``spec`` ("package.module:Class") names, registered as
+    ``name`` (default: ``spec``). ``SettingError`` (one line) when the module does not import,
+    has no such attribute, or it is not a ``Strategy`` subclass."""
+    from evolve.search.base import Strategy
+
+    module, _, attribute = spec.partition(":")
+    if not module or not attribute:
+        raise SettingError(f"strategy '{spec}' must be 'package.module:Class'")
+    try:
+        found = getattr(importlib.import_module(module), attribute)
+    except ImportError as exc:
+        raise SettingError(f"strategy '{spec}': cannot import {module} ({exc})") from None
+    except AttributeError:
+        raise SettingError(f"strategy '{spec}': {module} has no {attribute}") from None
+    if not (isinstance(found, type) and issubclass(found, Strategy)):
+        raise SettingError(
+            f"strategy '{spec}': {attribute} is not a subclass of evolve.search.Strategy"
+        )
+    common = {s.name for s in _common()}
+    clash = [s.name for s in found.settings if s.name in common]
+    if clash:
+        raise SettingError(f"strategy '{spec}' redefines the common setting {clash[0]}")
+    _REGISTRY[name or spec] = found
+    return found
+
+
+def _common() -> Sequence[Setting]:
+    from evolve.search.base import COMMON_SETTINGS
+
+    return COMMON_SETTINGS
 
 
 def strategies() -> dict[str, type[Strategy]]:
@@ -130,10 +177,11 @@ def strategies() -> dict[str, type[Strategy]]:
 def strategy_class(name: str) -> type[Strategy]:
     """The class registered as ``name``; ``SettingError`` with a suggestion otherwise."""
     known = strategies()
+    if name not in known and ":" in name:
+        return load_strategy(name)
     if name not in known:
         raise SettingError(f"unknown strategy '{name}'" + suggest(name, list(known)))
-    found = known[name]
-    return found
+    return known[name]
 
 
 def strategy_settings() -> dict[str, Setting]:
@@ -157,4 +205,10 @@ def make_strategy(
     """
     cls = strategy_class(name)
     values = cls.validate(params)
-    return cls(space, direction, seed, **values)
+    if cls.__module__.startswith("evolve.search."):
+        return cls(space, direction, seed, **values)
+    try:  # a strategy of yours: its error is one line
+        return cls(space, direction, seed, **values)
+    except Exception as exc:
+        why = " ".join(f"{type(exc).__name__}: {exc}".split())
+        raise SettingError(f"strategy '{name}' could not be built: {why}") from None
