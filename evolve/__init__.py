@@ -4,12 +4,12 @@ Importing this package never imports TensorFlow or Keras.
 """
 
 from evolve.api import optimize, resume
-from evolve.app.config import ConfigError
-from evolve.app.fitness import SessionError
 from evolve.engine.failures import EnvironmentFault
 from evolve.engine.records import Outcome, Record, Status
 from evolve.keras_search import search_keras
 from evolve.rundir.store import RunDirError
+from evolve.settings.config import ConfigError
+from evolve.settings.fitness import SessionError
 
 __all__ = [
     "ConfigError",

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from evolve import session
-from evolve.app import config as configuration
-from evolve.app.config import ConfigError
 from evolve.engine.observers import check_observers
 from evolve.engine.records import Outcome, Record
 from evolve.search.registry import strategy_settings, suggest
+from evolve.settings import config as configuration
+from evolve.settings.config import ConfigError
 from genomes.genes import GeneError
 from genomes.space import SearchSpace
 

@@ -18,9 +18,9 @@ import numpy as np
 
 from evolve import session
 from evolve.api import _observers, _space, route_settings
-from evolve.app import config as configuration
-from evolve.app.config import ConfigError
 from evolve.engine.records import Outcome, Record
+from evolve.settings import config as configuration
+from evolve.settings.config import ConfigError
 from genomes.space import SearchSpace
 
 DATA_FILE = "data.npz"

@@ -19,13 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evolve.app import config as configuration
-from evolve.app.config import KERAS_FITNESS, PYTHON_BUILD, PYTHON_FITNESS, Config
-from evolve.app.fitness import SessionError, fitness_path, load_fitness, read_config
-from evolve.app.monitor import Monitor
-from evolve.app.progress import Console
-from evolve.app.resuming import Saved, fingerprint, in_saved_order, load_saved, restore_run
-from evolve.app.summary import write_outcome
 from evolve.engine.failures import FailurePolicy
 from evolve.engine.loop import Loop
 from evolve.engine.observers import Callback, Observers
@@ -57,6 +50,13 @@ from evolve.search.fidelity import (
     rung_epochs,
 )
 from evolve.search.registry import make_strategy, strategy_class
+from evolve.settings import config as configuration
+from evolve.settings.config import KERAS_FITNESS, PYTHON_BUILD, PYTHON_FITNESS, Config
+from evolve.settings.fitness import SessionError, fitness_path, load_fitness, read_config
+from evolve.settings.resuming import Saved, fingerprint, in_saved_order, load_saved, restore_run
+from evolve.view.monitor import Monitor
+from evolve.view.progress import Console
+from evolve.view.summary import write_outcome
 from genomes.families import FAMILIES
 from genomes.families.user import code_digest
 from genomes.space import SearchSpace

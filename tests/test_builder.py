@@ -8,8 +8,8 @@ import time
 import numpy as np
 import pytest
 
-from evolve.app import config
 from evolve.data import DataSpec
+from evolve.settings import config
 from evolve.training.problem import KerasProblem
 from genomes.families import FAMILIES, InputSpec, OutputSpec
 from genomes.families.training import compile_model, training_values

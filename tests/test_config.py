@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from evolve.app import config
-from evolve.app.config import ConfigError
+from evolve.settings import config
+from evolve.settings.config import ConfigError
 
 
 def test_shipped_configs_load(root):

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from evolve import optimize
-from evolve.app import config
 from evolve.search.registry import make_strategy
+from evolve.settings import config
 from genomes.families import FAMILIES, TRAINING, InputSpec, OutputSpec, get_family
 from genomes.families.training import compile_model, training_values
 from genomes.genes import GeneError

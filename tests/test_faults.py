@@ -20,13 +20,13 @@ import numpy as np
 import pytest
 
 import evolve
-from evolve.app.config import ConfigError
-from evolve.app.fitness import SessionError
 from evolve.data import DatasetError, DataSpec, prepare
 from evolve.engine.failures import EnvironmentFault
 from evolve.engine.records import Record, Status
 from evolve.execution import gpus
 from evolve.rundir.store import RunDir
+from evolve.settings.config import ConfigError
+from evolve.settings.fitness import SessionError
 from genomes import SearchSpace
 from genomes.genes import GeneError, gene_from_config
 
@@ -330,8 +330,8 @@ def test_gpu_ids_are_relative_to_the_visible_set(monkeypatch):
 
 
 def test_the_run_log_says_which_gpu_each_worker_got(tmp_path):
-    from evolve.app.monitor import Monitor
-    from evolve.app.progress import Console
+    from evolve.view.monitor import Monitor
+    from evolve.view.progress import Console
 
     lines = []
     monitor = Monitor(Console(None, "maximize", quiet=True, log=lines.append), "maximize",
@@ -754,7 +754,7 @@ def test_sigterm_ends_a_run_like_ctrl_c(tmp_path, signals):
 
 
 def test_a_started_run_with_nothing_finished_is_shown_as_such(root, tmp_path):
-    from evolve.app import config
+    from evolve.settings import config
 
     run = RunDir(tmp_path / "run")
     run.create()
@@ -871,7 +871,7 @@ def test_empty_data_and_fractional_filters_are_refused(tmp_path):
     with pytest.raises(DatasetError, match="x_train holds no images"):
         prepare(DataSpec(save(tmp_path / "e.npz", x_train=np.zeros((0, 4, 4)),
                               y_train=np.zeros(0))))  # fmt: skip
-    from evolve.app import config
+    from evolve.settings import config
 
     with pytest.raises(ConfigError, match=r"16\.5 is not allowed for the cnn model"):
         config.from_dict({"genes": {"filters": [16.5, 32]}}).space()

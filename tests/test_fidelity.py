@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 import evolve
-from evolve.app.config import ConfigError
 from evolve.engine.ranking import Ranking, seed_spread
 from evolve.search import DONE, WAIT, make_strategy
 from evolve.search.base import Proposal
@@ -26,6 +25,7 @@ from evolve.search.fidelity import (
     final_plan,
     rung_epochs,
 )
+from evolve.settings.config import ConfigError
 from genomes import SearchSpace
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -490,8 +490,8 @@ def test_the_leaderboard_counts_a_cache_answer_whose_original_was_set_aside():
 
 
 def test_too_few_genomes_for_eta_is_warned_and_the_summary_says_so(tmp_path):
-    from evolve.app import config as configuration
     from evolve.session import schedule, schedule_notes
+    from evolve.settings import config as configuration
 
     cfg = configuration.from_dict({"search": {"fidelity": "epochs", "eta": 4, "population": 4,
                                               "generations": 1}, "training": {"epochs": 16}})  # fmt: skip

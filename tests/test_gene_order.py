@@ -9,7 +9,7 @@ import tomllib
 import tomli_w
 
 import evolve
-from evolve.app import config
+from evolve.settings import config
 
 SPACE = {
     "x": {"type": "int", "min": 0, "max": 20},

@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 import evolve
-from evolve.app import config as configuration
 from evolve.app.commands import human
-from evolve.app.inspection import unused_genes
 from evolve.rundir.store import RunDir
+from evolve.settings import config as configuration
+from evolve.view.inspection import unused_genes
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,7 +71,7 @@ def test_a_run_starting_up_or_running_is_shown_as_it_stands(tmp_path):
 
 
 def test_elites_count_in_the_generation_that_carries_them():
-    from evolve.app.inspection import generations
+    from evolve.view.inspection import generations
 
     records = [
         {"index": i, "id": f"g{i}", "generation": g, "status": "ok", "fitness": f,
@@ -88,7 +88,7 @@ def test_elites_count_in_the_generation_that_carries_them():
 
 
 def test_the_lineage_of_a_genome_found_at_random_is_framed_around_it():
-    from evolve.app import plots
+    from evolve.view import plots
 
     records = [{"index": 0, "id": "a" * 12, "generation": 0, "status": "ok", "fitness": 0.98,
                 "genes": {"x": 1}, "parents": [], "origin": "random", "metrics": {}}]  # fmt: skip
@@ -117,7 +117,7 @@ def history_of(n=40, seed=0):
 
 
 def test_gene_importance_ranks_the_gene_that_decides_first():
-    from evolve.app.importance import gene_importance
+    from evolve.view.importance import gene_importance
 
     found = gene_importance(history_of())
     assert next(iter(found)) == "lr" and found["lr"]["mean"] > 5 * found["noise"]["mean"]
@@ -126,7 +126,7 @@ def test_gene_importance_ranks_the_gene_that_decides_first():
 
 
 def test_every_plot_is_drawn_and_inspect_plots_lists_them(tmp_path):
-    from evolve.app import gene_plots
+    from evolve.view import gene_plots
 
     figures = {}
     gene_plots.draw(history_of(), "maximize", lambda name, fig: figures.setdefault(name, fig),
@@ -201,7 +201,7 @@ def test_a_report_of_nothing_is_one_line(tmp_path):
 
 
 def test_the_progress_bar_ends_full_and_ignores_a_re_evaluations_seed():
-    from evolve.app.progress import Progress
+    from evolve.view.progress import Progress
 
     bar = Progress(29, direction="maximize")
     for i in range(12):  # a space that ran out after 12
@@ -214,7 +214,7 @@ def test_the_progress_bar_ends_full_and_ignores_a_re_evaluations_seed():
 
 
 def test_a_plot_that_cannot_be_drawn_is_a_warning_not_the_end_of_the_run(tmp_path, monkeypatch):
-    from evolve.app import gene_plots
+    from evolve.view import gene_plots
 
     def broken(*args):
         raise ValueError("a metric no plot understands")
@@ -278,8 +278,8 @@ def rung_record(index, genome_id, rung, fitness, generation=0, parents=(), repea
 
 
 def test_a_multi_fidelity_run_compares_its_best_at_the_highest_rung_everywhere():
-    from evolve.app import inspection, plots
-    from evolve.app.progress import Progress
+    from evolve.view import inspection, plots
+    from evolve.view.progress import Progress
 
     history = [
         rung_record(0, "a", 0, 0.90), rung_record(1, "b", 0, 0.95),
@@ -304,7 +304,7 @@ def test_a_multi_fidelity_run_compares_its_best_at_the_highest_rung_everywhere()
 
 
 def test_the_bar_counts_without_a_percentage_once_an_estimate_falls_short():
-    from evolve.app.progress import Progress
+    from evolve.view.progress import Progress
 
     bar = Progress(3)
     for _ in range(5):  # rungs promoted more genomes than estimated
@@ -316,7 +316,7 @@ def test_the_bar_counts_without_a_percentage_once_an_estimate_falls_short():
 
 
 def test_slices_compare_one_fidelity_and_label_few_alleles_with_themselves():
-    from evolve.app import gene_plots
+    from evolve.view import gene_plots
 
     history = [rung_record(i, f"g{i}", 0, 0.5 + i / 100) for i in range(12)]
     history += [rung_record(12 + i, f"g{i}", 1, 0.8 + i / 100) for i in range(8)]
@@ -348,7 +348,7 @@ def test_the_bar_is_drawn_last_before_the_plots_so_its_rate_is_the_evaluations(
     import re
     import time
 
-    from evolve.app import gene_plots
+    from evolve.view import gene_plots
 
     monkeypatch.setattr(gene_plots, "draw", lambda *args: time.sleep(2.5))  # slow final plots
     evolve.optimize({"x": {"type": "int", "min": 0, "max": 99}}, lambda genes: genes["x"],
@@ -360,8 +360,8 @@ def test_the_bar_is_drawn_last_before_the_plots_so_its_rate_is_the_evaluations(
 
 
 def test_inert_genes_are_bracketed_in_the_summary_and_the_report():
-    from evolve.app.progress import genes_line
     from evolve.app.report_html import _best, _leaderboard
+    from evolve.view.progress import genes_line
 
     cfg = configuration.from_dict({"genes": {"layers": [1, 2], "residual": {"type": "flag"},
                                              "filters": [16, 32]}})  # fmt: skip
@@ -395,8 +395,8 @@ def test_resuming_a_run_in_its_first_seconds_says_it_is_in_use(tmp_path):
 
 
 def test_parallel_coordinates_give_each_genome_its_own_colour_and_keep_labels_inside():
-    from evolve.app.gene_plots import _parallel
-    from evolve.app.plots import _pyplot
+    from evolve.view.gene_plots import _parallel
+    from evolve.view.plots import _pyplot
 
     records = [
         {"index": i, "id": f"g{i:02d}", "generation": 0, "status": "ok", "fitness": 0.9,

@@ -9,10 +9,10 @@ import json
 import pytest
 
 import evolve
-from evolve.app.config import ConfigError
 from evolve.engine.observers import Observer, Observers
 from evolve.engine.records import Record, Status
 from evolve.rundir.store import RunDir
+from evolve.settings.config import ConfigError
 
 SPACE = {"x": {"type": "int", "min": 0, "max": 20}, "y": {"type": "choice", "values": [1, 2, 3]}}
 

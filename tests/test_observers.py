@@ -39,7 +39,7 @@ def test_the_stop_reason_counts_every_record_of_the_journal(workers):
 
 
 def test_the_fitness_plot_shows_the_failures():
-    from evolve.app import plots
+    from evolve.view import plots
 
     records = [
         {"index": i, "id": f"g{i}", "generation": i // 2, "genes": {"x": i}, "status": status,

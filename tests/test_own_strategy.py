@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import evolve
-from evolve.app.config import ConfigError
+from evolve.settings.config import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 

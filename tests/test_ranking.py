@@ -99,7 +99,7 @@ def test_journal_dicts_and_typed_records_rank_alike():
 def test_every_reader_names_the_same_best_on_random_histories(seed):
     """The summary (``Outcome``), the leaderboard's first row, the model keeper's order and the
     progress bar agree, whatever the mix of rungs, repeats, failures and cache answers."""
-    from evolve.app.progress import Progress
+    from evolve.view.progress import Progress
 
     rng = random.Random(seed)
     direction = rng.choice(["maximize", "minimize"])

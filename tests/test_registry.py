@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from evolve.app import cli, config
-from evolve.app.config import ConfigError
+from evolve.app import cli
 from evolve.search import DONE, Setting, SettingError, Strategy, make_strategy, register, registry
+from evolve.settings import config
+from evolve.settings.config import ConfigError
 from genomes import SearchSpace
 
 SPACE = SearchSpace.from_config({"a": {"type": "int", "min": 0, "max": 9}})

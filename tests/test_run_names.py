@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from evolve.app.config import ConfigError
 from evolve.app.naming import check_name, dataset_label, default_name
+from evolve.settings.config import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,11 +15,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import evolve
-from evolve.app.config import ConfigError
 from evolve.engine.failures import FailurePolicy
 from evolve.engine.loop import Loop
 from evolve.rundir.store import RunDir, RunDirError
 from evolve.search import make_strategy
+from evolve.settings.config import ConfigError
 from genomes import SearchSpace
 
 SPACE = {f"x{i}": {"type": "int", "min": 0, "max": 7} for i in range(4)}
@@ -246,7 +246,7 @@ def test_the_console_command_and_its_packaged_config(tmp_path):
     assert shown.returncode == 0 and "ga, grid, random, tpe" in shown.stdout
     from importlib import resources
 
-    from evolve.app import config
+    from evolve.settings import config
 
     cfg = config.load(resources.files("evolve.app") / "default.toml")
     assert cfg.search.strategy == "ga" and cfg.genes

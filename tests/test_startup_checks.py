@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import evolve
-from evolve.app.config import ConfigError
+from evolve.settings.config import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,7 +85,7 @@ def test_extending_a_finished_grid_is_one_line_before_anything_starts(tmp_path):
     line = one_line_exit_2(done)
     assert "grid search, which walks its whole space once" in line
     assert (out / "history.jsonl").read_bytes() == journal
-    from evolve.app.fitness import SessionError
+    from evolve.settings.fitness import SessionError
 
     with pytest.raises(SessionError, match="has no generations to add"):
         evolve.resume(out, toy, generations=2)

@@ -305,7 +305,7 @@ def fitness(genes):
 
 def test_tensorboard_with_a_fitness_of_yours_is_refused_before_anything_runs(tmp_path):
     from evolve import optimize
-    from evolve.app.config import ConfigError
+    from evolve.settings.config import ConfigError
 
     with pytest.raises(ConfigError, match="trains its own way"):
         optimize({"x": [1, 2]}, fitness, generations=1, population=2, tensorboard=True,

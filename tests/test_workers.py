@@ -302,7 +302,7 @@ def rss_now(genes):
 
 def test_a_memory_limit_no_worker_can_meet_is_refused_before_anything_runs(tmp_path):
     import evolve
-    from evolve.app.config import ConfigError
+    from evolve.settings.config import ConfigError
 
     with pytest.raises(ConfigError, match=r"max_worker_rss_mb = 20 is below what a worker holds"):
         evolve.optimize({"x": [1, 2]}, slow, workers=2, backend="loky", max_worker_rss_mb=20,

@@ -1,1 +1,3 @@
-"""The application around the engine: command line, config, progress, plots, inspection."""
+"""The command line on top of the engine: ``cli`` (argument parsing, one-line errors),
+``commands`` (inspect, report, export), ``naming`` (run folder names), ``report_html``; and
+``default.toml``, the default run. Nothing in the engine imports this package."""

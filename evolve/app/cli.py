@@ -16,11 +16,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from evolve import session
-from evolve.app import config as configuration
 from evolve.app import naming
-from evolve.app.config import ConfigError
-from evolve.app.inspection import space_of, unused_genes
-from evolve.app.progress import genes_line, test_scores
 from evolve.data import KERAS_DATASETS, SKLEARN_DATASETS, DatasetError
 from evolve.engine.failures import EnvironmentFault
 from evolve.engine.ranking import seed_spread
@@ -28,7 +24,11 @@ from evolve.engine.records import Outcome
 from evolve.execution import BACKENDS
 from evolve.rundir.store import RunDir, RunDirError
 from evolve.search.registry import SettingError, strategies
+from evolve.settings import config as configuration
+from evolve.settings.config import ConfigError
 from evolve.training.saved_models import ModelLoadError
+from evolve.view.inspection import space_of, unused_genes
+from evolve.view.progress import genes_line, test_scores
 from genomes.genes import GeneError
 
 PROG = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "run_evolution.py"

@@ -11,13 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from evolve.app import config as configuration
-from evolve.app import inspection
-from evolve.app.progress import genes_line, test_scores
 from evolve.engine.ranking import Ranking, seed_spread
 from evolve.execution.environment import quiet_process
 from evolve.rundir.layout import BEST_MODEL
 from evolve.rundir.store import RunDir, RunDirError
+from evolve.settings import config as configuration
+from evolve.view import inspection
+from evolve.view.progress import genes_line, test_scores
 
 
 def _load(run_dir: Path) -> tuple[RunDir, configuration.Config, list[dict[str, Any]]]:
@@ -135,7 +135,7 @@ def inspect_command(args: argparse.Namespace) -> int:
 
 def _plots(run: RunDir, cfg: configuration.Config, records: list[dict[str, Any]]) -> int:
     """``inspect --plots``: every plot of the run drawn again into ``plots/``, listed."""
-    from evolve.app import gene_plots, plots
+    from evolve.view import gene_plots, plots
 
     if not Ranking.succeeded(records):
         finished = "no evaluation has finished yet" if not records else "none succeeded"

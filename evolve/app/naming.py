@@ -8,7 +8,7 @@ import time
 import unicodedata
 from pathlib import Path
 
-from evolve.app.sections import ConfigError
+from evolve.settings.sections import ConfigError
 
 MOST_CHARACTERS = 40
 """The dataset's part of a default name is cut to this many characters."""

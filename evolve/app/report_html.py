@@ -13,13 +13,13 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from evolve.app import config as configuration
-from evolve.app import gene_plots, inspection, plots
-from evolve.app.importance import gene_importance
-from evolve.app.progress import test_scores
 from evolve.engine.ranking import Ranking
 from evolve.rundir.atomic import write_atomic
 from evolve.rundir.store import RunDir
+from evolve.settings import config as configuration
+from evolve.view import gene_plots, inspection, plots
+from evolve.view.importance import gene_importance
+from evolve.view.progress import test_scores
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; color: #222; }

@@ -12,11 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from evolve.app.config import Config, max_epochs, resolve_objective
-from evolve.app.fitness import SessionError
 from evolve.data import KERAS_DATASETS, DatasetError, DataSpec, prepare
 from evolve.execution.trial import one_line
 from evolve.rundir.store import RunDir
+from evolve.settings.config import Config, max_epochs, resolve_objective
+from evolve.settings.fitness import SessionError
 from evolve.training.problem import KerasProblem
 from evolve.training.tensorboard_log import write_experiment
 from genomes.families.training import TRAINING, logged
@@ -71,8 +71,8 @@ def _check_applicable(cfg: Config, spec: DataSpec) -> None:
     """``ConfigError`` for a ``[data]`` setting that the dataset would silently ignore."""
     from pathlib import Path
 
-    from evolve.app.config import ConfigError
-    from evolve.app.sections import DataSection
+    from evolve.settings.config import ConfigError
+    from evolve.settings.sections import DataSection
 
     table = Path(spec.name).suffix.lower() in (".csv", ".parquet")
     folder = Path(spec.name).is_dir()

@@ -8,7 +8,17 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from evolve.app.sections import (
+from evolve.execution import BACKENDS, gpus
+from evolve.search.registry import (
+    SettingError,
+    coerce,
+    load_strategy,
+    strategies,
+    strategy_class,
+    strategy_settings,
+    suggest,
+)
+from evolve.settings.sections import (
     KERAS_FITNESS,
     PYTHON_BUILD,
     PYTHON_FITNESS,
@@ -19,16 +29,6 @@ from evolve.app.sections import (
     RunSection,
     SearchSection,
     TrainingSection,
-)
-from evolve.execution import BACKENDS, gpus
-from evolve.search.registry import (
-    SettingError,
-    coerce,
-    load_strategy,
-    strategies,
-    strategy_class,
-    strategy_settings,
-    suggest,
 )
 from genomes.genes import GeneError
 from genomes.space import SearchSpace

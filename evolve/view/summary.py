@@ -6,10 +6,10 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
 
-from evolve.app.inspection import lineage
 from evolve.engine.ranking import seed_spread
 from evolve.engine.records import Outcome
 from evolve.rundir.store import RunDir
+from evolve.view.inspection import lineage
 
 FINAL_LEAST = 600.0
 """Seconds the final report's steps may take at least (see ``final_bound``)."""

@@ -6,14 +6,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from evolve.app import gene_plots, plots
-from evolve.app.inspection import generations, unused_genes
-from evolve.app.progress import Console, genes_line
 from evolve.engine.observers import Observer
 from evolve.engine.ranking import Ranking
 from evolve.engine.records import Outcome, Record, Status
 from evolve.execution.trial import one_line
 from evolve.rundir.store import RunDir
+from evolve.view import gene_plots, plots
+from evolve.view.inspection import generations, unused_genes
+from evolve.view.progress import Console, genes_line
 
 PLOT_EVERY = 10.0
 """Seconds between redraws of the plots (drawing costs ~0.5 s; the last draw is at the end)."""

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from evolve.app.importance import comparable, encode, gene_importance
 from evolve.engine.ranking import Ranking
 from evolve.engine.records import Status
+from evolve.view.importance import comparable, encode, gene_importance
 
 Record = Mapping[str, Any]
 SaveFigure = Callable[[str, Any], None]
@@ -36,7 +36,7 @@ def draw(
     it needs (importance: 8 successful trainings), handed to ``save(name, figure)``.
     ``importance``: ``gene_importance(records)`` when the caller has it already (a forest
     fit)."""
-    from evolve.app.plots import _pyplot
+    from evolve.view.plots import _pyplot
 
     plt = _pyplot()
     ok = [

@@ -4,15 +4,17 @@ checking that the config still fits them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from evolve.app.config import Config, ConfigError
-from evolve.app.progress import Console
 from evolve.engine.loop import Loop
 from evolve.engine.records import Record
 from evolve.engine.resume import differences
 from evolve.rundir.store import RunDir, RunDirError
+from evolve.settings.config import Config, ConfigError
 from genomes.space import SearchSpace
+
+if TYPE_CHECKING:
+    from evolve.view.progress import Console
 
 
 def fingerprint(cfg: Config, space: SearchSpace) -> dict[str, Any]:

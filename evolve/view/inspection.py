@@ -21,7 +21,7 @@ def space_of(cfg: Any) -> Any:
     """The search space of a run's config with its family's canonical rule (what tells the
     genes a network does not use), or ``None`` when it cannot be had here (a fitness of yours,
     a build function that cannot be imported)."""
-    from evolve.app.config import ConfigError
+    from evolve.settings.config import ConfigError
 
     try:
         return cfg.space() if cfg.run.keras else None

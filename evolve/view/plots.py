@@ -6,9 +6,9 @@ import itertools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from evolve.app import inspection
 from evolve.engine.ranking import Ranking
 from evolve.engine.records import Status
+from evolve.view import inspection
 
 Record = Mapping[str, Any]
 SaveFigure = Callable[[str, Any], None]

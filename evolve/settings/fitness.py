@@ -15,9 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from evolve.app import config as configuration
-from evolve.app.config import PYTHON_FITNESS, Config
 from evolve.rundir.store import RunDir, RunDirError
+from evolve.settings import config as configuration
+from evolve.settings.config import PYTHON_FITNESS, Config
 
 
 class SessionError(ValueError):
