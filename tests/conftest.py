@@ -1,20 +1,58 @@
-"""Shared test settings: quiet TensorFlow, a private KERAS_HOME, the repository root."""
+"""Shared test settings: quiet TensorFlow, a private KERAS_HOME, the repository root, and the
+test lanes.
+
+Lanes (markers): ``unit`` (no TensorFlow, no worker processes: ``python -m pytest -m unit``,
+well under a minute), ``integration`` (the default: real worker processes, small Keras
+trainings) and ``e2e`` (the ``slow`` tests: whole runs of the command line, kills, clusters).
+A unit test that imports TensorFlow or leaves a child process fails, so the lane cannot drift.
+"""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import sys
 import tempfile
 from pathlib import Path
 
+import psutil
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+LANES = ("unit", "integration", "e2e")
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-os.environ.setdefault("KERAS_HOME", tempfile.mkdtemp(prefix="keras-home-"))
+if "KERAS_HOME" not in os.environ:
+    os.environ["KERAS_HOME"] = tempfile.mkdtemp(prefix="keras-home-")
+    atexit.register(shutil.rmtree, os.environ["KERAS_HOME"], ignore_errors=True)
 
 
 @pytest.fixture
 def root() -> Path:
     return ROOT
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test without a lane marker is ``e2e`` when ``slow``, else ``integration``."""
+    for item in items:
+        if not any(item.get_closest_marker(lane) for lane in LANES):
+            lane = "e2e" if item.get_closest_marker("slow") else "integration"
+            item.add_marker(getattr(pytest.mark, lane))
+
+
+@pytest.fixture(autouse=True)
+def _unit_lane_guard(request: pytest.FixtureRequest):
+    """Fail a ``unit`` test that imported TensorFlow or left a child process behind."""
+    if request.node.get_closest_marker("unit") is None:
+        yield
+        return
+    had_tensorflow = "tensorflow" in sys.modules
+    children = {p.pid for p in psutil.Process().children(recursive=True)}
+    yield
+    if not had_tensorflow and "tensorflow" in sys.modules:
+        pytest.fail("a unit test imported TensorFlow: mark it integration")
+    new = {p.pid for p in psutil.Process().children(recursive=True)} - children
+    if new:
+        pytest.fail(f"a unit test left child processes {sorted(new)}: mark it integration")

@@ -17,6 +17,8 @@ from peers import truncation_ga
 from search_efficiency import first_hit, ours, pick, summarize
 from tabular import Table, Trace, key_of
 
+pytestmark = pytest.mark.unit  # the whole file: no TensorFlow, no worker processes
+
 VALUES = {
     "dropout": [0.0, 0.1, 0.2, 0.30000000000000004, 0.4, 0.5],
     "learning_rate": [0.0001, 0.001, 0.01, 0.1],

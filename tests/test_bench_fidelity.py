@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.unit  # the whole file: no TensorFlow, no worker processes
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
 fidelity = pytest.importorskip("fidelity")

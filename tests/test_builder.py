@@ -14,7 +14,13 @@ from evolve.training.problem import KerasProblem
 from genomes.families import FAMILIES, InputSpec, OutputSpec
 from genomes.families.training import compile_model, training_values
 
-keras = pytest.importorskip("keras")
+
+def clear_session() -> None:
+    """Free the models of the test before (Keras imported here: the module's import stays
+    free of TensorFlow, for the unit lane's collection)."""
+    import keras
+
+    keras.backend.clear_session()
 
 
 def build_model(genes, shape, classes, seed):
@@ -48,7 +54,7 @@ def test_every_corner_and_random_genomes_build_and_train_a_batch(root, config_na
         loss = model.train_on_batch(x, y, return_dict=True)["loss"]
         assert model.output_shape == (None, 10)
         assert np.isfinite(loss) or genome.genes.get("learning_rate", 0) >= 0.1, genome
-        keras.backend.clear_session()
+        clear_session()
         checked += 1
     assert checked >= 22
 

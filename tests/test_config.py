@@ -7,6 +7,8 @@ import pytest
 from evolve.settings import config
 from evolve.settings.config import ConfigError
 
+pytestmark = pytest.mark.unit  # the whole file: no TensorFlow, no worker processes
+
 
 def test_shipped_configs_load(root):
     default = config.load(root / "configs" / "default.toml")

@@ -19,6 +19,7 @@ from evolve.data.fingerprint import changes, fingerprint
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.unit
 def test_a_file_is_known_by_its_contents(tmp_path):
     table = tmp_path / "wine.csv"
     table.write_text("a,b\n1,2\n")
@@ -44,6 +45,7 @@ def image_folder(root: Path, per_class: int = 3) -> Path:
     return root
 
 
+@pytest.mark.unit
 def test_a_folder_is_known_image_by_image_and_its_changes_are_named(tmp_path):
     root = image_folder(tmp_path / "pets")
     first = fingerprint(str(root))
@@ -59,6 +61,7 @@ def test_a_folder_is_known_image_by_image_and_its_changes_are_named(tmp_path):
     assert "1 changed (dog/2.png)" in said
 
 
+@pytest.mark.unit
 def test_unchanged_files_are_not_read_again(tmp_path, monkeypatch):
     root = image_folder(tmp_path / "pets")
     first = fingerprint(str(root))
@@ -72,6 +75,7 @@ def test_unchanged_files_are_not_read_again(tmp_path, monkeypatch):
     assert read == [root / "cat" / "1.png"]
 
 
+@pytest.mark.unit
 def test_named_datasets_and_missing_paths_have_no_fingerprint(tmp_path):
     assert fingerprint("digits") is None and fingerprint("breast_cancer") is None
     assert fingerprint(str(tmp_path / "missing.csv")) is None
@@ -149,6 +153,7 @@ def test_search_keras_arrays_replaced_under_a_run_are_refused(tmp_path):
         evolve.resume(out, build=build, generations=1)
 
 
+@pytest.mark.unit
 def test_a_worker_refuses_data_that_changed_since_the_run_recorded_it(tmp_path):
     from evolve.data import DataSpec
     from evolve.data.fingerprint import DataChanged, verify

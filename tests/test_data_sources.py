@@ -88,6 +88,7 @@ def image_folder(tmp_path, classes=("cat", "dog", "owl"), per_class=12, size=(10
 # --------------------------------------------------------------------------- spec and names
 
 
+@pytest.mark.unit
 def test_spec_is_small_hashable_and_checked():
     spec = DataSpec("digits", image_size=[32, 48])  # a list from TOML becomes a tuple
     assert spec.image_size == (32, 48) and hash(spec) == hash(DataSpec("digits", image_size=(32, 48)))
@@ -105,6 +106,7 @@ def test_spec_is_small_hashable_and_checked():
         prepare(DataSpec(image_size=(0, 4)))
 
 
+@pytest.mark.unit
 def test_unknown_names_and_missing_files(tmp_path):
     with pytest.raises(DatasetError) as err:
         prepare(DataSpec("imagenet"))
@@ -122,6 +124,7 @@ def test_unknown_names_and_missing_files(tmp_path):
 # --------------------------------------------------------------------------- embedded and scikit-learn
 
 
+@pytest.mark.unit
 def test_digits_are_raw_images_split_stratified_seeded_and_disjoint():
     a = prepare(DataSpec("digits", validation_split=0.2, test_split=0.2, split_seed=0))
     assert isinstance(a, ArraySplits) and a.kind == "image" and a.task == "multiclass"
@@ -142,6 +145,7 @@ def test_digits_are_raw_images_split_stratified_seeded_and_disjoint():
     json.dumps(a.describe())
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("name", "task", "outputs", "classes", "features"),
     [
@@ -170,6 +174,7 @@ def test_sklearn_tables(name, task, outputs, classes, features):
     json.dumps(s.describe())
 
 
+@pytest.mark.unit
 def test_regression_asked_with_text_labels_is_an_error():
     with pytest.raises(DatasetError, match="task 'regression' needs numeric targets, but y_train holds text labels"):
         prepare(DataSpec("iris", task="regression"))
@@ -178,6 +183,7 @@ def test_regression_asked_with_text_labels_is_an_error():
 # --------------------------------------------------------------------------- CSV and Parquet
 
 
+@pytest.mark.unit
 def test_csv_with_a_categorical_column_and_text_labels(tmp_path):
     frame = table()
     s = prepare(DataSpec(write_csv(tmp_path, frame), split_seed=3))
@@ -203,6 +209,7 @@ def test_csv_with_a_categorical_column_and_text_labels(tmp_path):
     json.dumps(s.describe())
 
 
+@pytest.mark.unit
 def test_csv_binary_target_by_name_without_categories_is_one_array(tmp_path):
     frame = table().drop(columns=["city"])
     frame["big"] = frame["weight"] > frame["weight"].median()
@@ -212,6 +219,7 @@ def test_csv_binary_target_by_name_without_categories_is_one_array(tmp_path):
     assert s.x_train.dtype == np.float32
 
 
+@pytest.mark.unit
 def test_csv_regression_and_the_task_rules(tmp_path):
     frame = table().drop(columns=["species"])
     frame["price"] = frame["weight"] * 2.5 + 0.1
@@ -229,6 +237,7 @@ def test_csv_regression_and_the_task_rules(tmp_path):
     assert prepare(DataSpec(path, target="age", task="regression")).task == "regression"
 
 
+@pytest.mark.unit
 def test_parquet_reads_like_csv(tmp_path):
     frame = table()
     frame["when"] = pd.to_datetime("2024-01-01") + pd.to_timedelta(frame.index % 3, unit="D")
@@ -242,6 +251,7 @@ def test_parquet_reads_like_csv(tmp_path):
     assert np.array_equal(s.x_test["weight"], csv.x_test["weight"])
 
 
+@pytest.mark.unit
 def test_parquet_without_pyarrow(tmp_path, monkeypatch):
     parquet = tmp_path / "t.parquet"
     parquet.write_bytes(b"PAR1")
@@ -250,6 +260,7 @@ def test_parquet_without_pyarrow(tmp_path, monkeypatch):
         prepare(DataSpec(str(parquet)))
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
@@ -275,6 +286,7 @@ def test_bad_tables(tmp_path, edit, message):
     assert "\n" not in str(err.value)
 
 
+@pytest.mark.unit
 def test_missing_target_and_unreadable_files(tmp_path):
     path = write_csv(tmp_path, table())
     with pytest.raises(DatasetError) as err:
@@ -294,6 +306,7 @@ def test_missing_target_and_unreadable_files(tmp_path):
         prepare(DataSpec(str(tmp_path / "junk.parquet")))
 
 
+@pytest.mark.unit
 def test_auto_takes_integer_quantities_as_classes_and_says_how_to_change_it(tmp_path):
     frame = pd.DataFrame({"x": np.arange(40.0), "count": np.arange(40) * 3})
     with pytest.raises(DatasetError, match=r"set data.task = 'regression'$"):
@@ -304,6 +317,7 @@ def test_auto_takes_integer_quantities_as_classes_and_says_how_to_change_it(tmp_
 # --------------------------------------------------------------------------- .npz
 
 
+@pytest.mark.unit
 def test_npz_with_own_validation_and_test_parts(tmp_path):
     rng = np.random.default_rng(0)
     x = rng.integers(0, 255, (60, 6, 6), dtype=np.uint8)
@@ -325,6 +339,7 @@ def test_npz_with_own_validation_and_test_parts(tmp_path):
         prepare(DataSpec(unseen))
 
 
+@pytest.mark.unit
 def test_npz_tables_one_hot_labels_and_regression(tmp_path):
     rng = np.random.default_rng(1)
     x = rng.normal(5.0, 2.0, (80, 4))
@@ -344,6 +359,7 @@ def test_npz_tables_one_hot_labels_and_regression(tmp_path):
     assert r.eval_inputs("validation")["x"] is r.x_val
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("arrays", "message"),
     [
@@ -368,6 +384,7 @@ def test_bad_npz_files(tmp_path, arrays, message):
         prepare(DataSpec(save_npz(tmp_path / "bad.npz", **arrays)))
 
 
+@pytest.mark.unit
 def test_unreadable_npz_files(tmp_path):
     (tmp_path / "junk.npz").write_text("not a zip")
     with pytest.raises(DatasetError, match=r"is not a readable \.npz file"):
@@ -384,6 +401,7 @@ def test_unreadable_npz_files(tmp_path):
 # --------------------------------------------------------------------------- image folders
 
 
+@pytest.mark.unit
 def test_image_folder_is_listed_and_split_by_file(tmp_path):
     root = image_folder(tmp_path)
     s = prepare(DataSpec(str(root), image_size=(10, 12)))
@@ -405,6 +423,7 @@ def test_image_folder_is_listed_and_split_by_file(tmp_path):
     assert pickle.loads(pickle.dumps(s)).test_files == s.test_files
 
 
+@pytest.mark.unit
 def test_bad_image_folders(tmp_path):
     empty = tmp_path / "empty"
     (empty / "cat").mkdir(parents=True)

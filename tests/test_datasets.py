@@ -7,6 +7,8 @@ import pytest
 
 from evolve.data import DatasetError, DataSpec, prepare
 
+pytestmark = pytest.mark.unit  # the whole file: no TensorFlow, no worker processes
+
 
 def test_digits_split_is_stratified_seeded_and_disjoint():
     a = prepare(DataSpec("digits", validation_split=0.2, test_split=0.2, split_seed=0))

@@ -142,7 +142,14 @@ def test_the_default_space_proposes_the_same_first_generation_as_before():
 
 # -- real builds ---------------------------------------------------------------------------
 
-keras = pytest.importorskip("keras")
+
+
+def clear_session() -> None:
+    """Free the models of the test before (Keras imported here: the module's import stays
+    free of TensorFlow, for the unit lane's collection)."""
+    import keras
+
+    keras.backend.clear_session()
 
 
 def corners(space):
@@ -162,7 +169,7 @@ def train_one_batch(family, space, genome, shape, task, units, seed=3):
     compile_model(model, task, training_values(genome.genes, {}))
     model.run_eagerly = True  # one step: tracing a graph per model would cost ~1.5 s each
     loss = model.train_on_batch(x, y, return_dict=True)["loss"]
-    keras.backend.clear_session()
+    clear_session()
     return model, loss
 
 
@@ -227,7 +234,7 @@ def test_the_default_cnn_keeps_its_layers_and_seeds():
     names = [layer.name for layer in a.layers]
     assert names[1:4] == ["conv0", "pool0", "conv1"] and "skip1" in names
     assert all(np.array_equal(u, v) for u, v in zip(a.get_weights(), b.get_weights(), strict=True))
-    keras.backend.clear_session()
+    clear_session()
 
 
 def test_a_user_family_from_a_module_path_finds_canonical_beside_it(tmp_path, monkeypatch):

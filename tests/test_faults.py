@@ -70,6 +70,7 @@ def test_numpy_metrics_are_written_as_plain_numbers(tmp_path):
     assert len(again.records) == 4 + 3 and outcome.best is not None
 
 
+@pytest.mark.unit
 def test_arrays_booleans_and_nested_values_become_json():
     def fitness(genes):
         return {"fitness": np.array(1.5), "good": np.bool_(True), "shape": (np.int64(3), 4),
@@ -81,6 +82,7 @@ def test_arrays_booleans_and_nested_values_become_json():
     json.dumps(record.to_json())
 
 
+@pytest.mark.unit
 def test_a_metric_without_a_json_value_fails_that_evaluation_by_name(tmp_path):
     def fitness(genes):
         return {"fitness": 1.0, "model": object()}
@@ -121,6 +123,7 @@ def test_an_open_file_or_a_process_pool_lambda_is_found_before_the_first_genome(
         evolve.optimize(SPACE, lambda genes: 1.0, workers=2, executor=pool)
 
 
+@pytest.mark.unit
 def test_threads_take_anything():
     outcome = evolve.optimize(SPACE, HoldsALock(), workers=1, population=2, generations=1)
     assert outcome.failed == 0
@@ -242,6 +245,7 @@ def test_a_full_disk_stops_the_run_and_the_genome_runs_again(tmp_path, monkeypat
     assert sorted(r.id for r in resumed.records) == sorted(r.id for r in reference.records)
 
 
+@pytest.mark.unit
 def test_a_read_only_disk_is_the_environment_and_a_user_oserror_is_the_genome():
     def read_only(genes):
         raise OSError(errno.EROFS, "Read-only file system")
@@ -319,6 +323,7 @@ def _alive(pid):
 # -- 8. GPU ids are read as CUDA reads them ---------------------------------------------------
 
 
+@pytest.mark.unit
 def test_gpu_ids_are_relative_to_the_visible_set(monkeypatch):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3")
     assert gpus.parse("1") == ["3"]
@@ -329,6 +334,7 @@ def test_gpu_ids_are_relative_to_the_visible_set(monkeypatch):
     assert gpus.parse("1") == ["1"]
 
 
+@pytest.mark.unit
 def test_the_run_log_says_which_gpu_each_worker_got(tmp_path):
     from evolve.view.monitor import Monitor
     from evolve.view.progress import Console
@@ -348,6 +354,7 @@ def test_the_run_log_says_which_gpu_each_worker_got(tmp_path):
 # -- 9. huge genes are refused with their count; huge spaces still work ------------------------
 
 
+@pytest.mark.unit
 def test_a_gene_with_too_many_alleles_is_refused_at_once():
     started = time.monotonic()
     with pytest.raises(GeneError, match=r"gene 'dropout' would have 500,000,001 alleles"):
@@ -357,6 +364,7 @@ def test_a_gene_with_too_many_alleles_is_refused_at_once():
     assert time.monotonic() - started < 1
 
 
+@pytest.mark.unit
 def test_a_space_of_10_to_the_30_points_samples_mutates_and_dedupes():
     space = {f"g{i}": {"type": "int", "min": 0, "max": 9} for i in range(30)}
     assert SearchSpace.from_config(space).size == 10**30
@@ -370,6 +378,7 @@ def test_a_space_of_10_to_the_30_points_samples_mutates_and_dedupes():
 # -- 10. a bound that the step cannot reach is said --------------------------------------------
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("decl", "note"),
     [
@@ -385,6 +394,7 @@ def test_unreachable_bounds_are_noted(decl, note):
     assert bool(note) == bool(gene_from_config("x", decl).note)
 
 
+@pytest.mark.unit
 def test_the_note_reaches_stderr_and_the_run_log(tmp_path, capfd):
     space = {"dropout": {"type": "float", "min": 0, "max": 0.5, "step": 0.2}}
     evolve.optimize(space, lambda g: g["dropout"], out=tmp_path / "run", population=2,
@@ -396,6 +406,7 @@ def test_the_note_reaches_stderr_and_the_run_log(tmp_path, capfd):
 # -- 11. a run directory is relocatable --------------------------------------------------------
 
 
+@pytest.mark.unit
 def test_model_paths_are_recorded_relative_and_never_outside_the_run(tmp_path):
     run = RunDir(tmp_path / "copy")
     run.create()
@@ -435,6 +446,7 @@ def save(path, **arrays):
     return str(path)
 
 
+@pytest.mark.unit
 def test_non_finite_images_are_refused_at_load(tmp_path):
     x = np.random.default_rng(0).random((40, 4, 4))
     x[3, 1, 1] = np.nan
@@ -443,6 +455,7 @@ def test_non_finite_images_are_refused_at_load(tmp_path):
         prepare(DataSpec(save(tmp_path / "nan.npz", x_train=x, y_train=y)))
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("y", "message"),
     [
@@ -509,6 +522,7 @@ def test_inspect_into_a_closed_pipe_is_quiet(root, tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.unit
 def test_export_never_overwrites(tmp_path):
     run = RunDir(tmp_path)
     run.best.mkdir()
@@ -632,6 +646,7 @@ def test_a_fitness_that_calls_sys_exit_fails_its_genome_only(tmp_path):
     assert len(history(tmp_path / "run")) == len(outcome.records)
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("settings", "message"),
     [({"backend": "ray", "workers": 2}, "ray"), ({"backend": "dask", "workers": 2}, "address")],
@@ -652,6 +667,7 @@ def test_a_python_run_that_cannot_start_leaves_no_folder(tmp_path, settings, mes
     evolve.optimize(SPACE, toy, out=out, population=2, generations=1)  # fixed: it works
 
 
+@pytest.mark.unit
 def test_gpu_ids_that_nothing_shows_are_refused(monkeypatch):
     from evolve.execution.placement import place
 
@@ -764,6 +780,7 @@ def test_a_started_run_with_nothing_finished_is_shown_as_such(root, tmp_path):
     assert shown.returncode == 0 and "no evaluation has finished yet" in shown.stdout
 
 
+@pytest.mark.unit
 def test_auto_gpus_spread_more_workers_and_explicit_ids_stay_strict(monkeypatch):
     from evolve.execution.placement import place
 
@@ -783,6 +800,7 @@ def test_reordered_genes_are_named_on_resume(tmp_path):
         evolve.resume(run, toy, generations=1)
 
 
+@pytest.mark.unit
 def test_the_exported_model_is_the_named_best_on_ties(tmp_path):
     from evolve.rundir.keeper import ModelKeeper
 
@@ -803,6 +821,7 @@ def test_the_exported_model_is_the_named_best_on_ties(tmp_path):
 # -- found by the second round of a new user's attack -------------------------------------------
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("call", "message"),
     [
@@ -855,6 +874,7 @@ def test_a_command_line_run_of_an_importable_fitness(root, tmp_path):
     assert not (tmp_path / "s").exists()
 
 
+@pytest.mark.unit
 def test_non_finite_and_array_metrics_are_strict_json(tmp_path):
     def fitness(genes):
         return {"fitness": 1.0, "loss": float("nan"), "curve": np.arange(3), "grid": np.eye(2)}
@@ -867,6 +887,7 @@ def test_non_finite_and_array_metrics_are_strict_json(tmp_path):
     assert "NaN" not in line and json.loads(line, parse_constant=lambda c: 1 / 0)
 
 
+@pytest.mark.unit
 def test_empty_data_and_fractional_filters_are_refused(tmp_path):
     with pytest.raises(DatasetError, match="x_train holds no images"):
         prepare(DataSpec(save(tmp_path / "e.npz", x_train=np.zeros((0, 4, 4)),
@@ -877,6 +898,7 @@ def test_empty_data_and_fractional_filters_are_refused(tmp_path):
         config.from_dict({"genes": {"filters": [16.5, 32]}}).space()
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("arrays", "message"),
     [
@@ -895,6 +917,7 @@ def test_more_bad_data_is_refused_at_load(tmp_path, arrays, message):
     assert message in str(info.value)
 
 
+@pytest.mark.unit
 def test_an_npy_file_is_not_an_npz(tmp_path):
     np.save(tmp_path / "one.npy", np.zeros(3))
     (tmp_path / "one.npy").rename(tmp_path / "one.npz")
@@ -902,6 +925,7 @@ def test_an_npy_file_is_not_an_npz(tmp_path):
         prepare(DataSpec(str(tmp_path / "one.npz")))
 
 
+@pytest.mark.unit
 def test_a_full_disk_names_the_file_and_a_run_that_never_began_says_run_again(
     tmp_path, monkeypatch
 ):
@@ -924,6 +948,7 @@ def test_a_full_disk_names_the_file_and_a_run_that_never_began_says_run_again(
     assert "then resume" in _machine_fault(info.value, "run", begun=True)
 
 
+@pytest.mark.unit
 def test_a_run_that_fails_to_start_leaves_no_folder_tensorboard_experiment_included(tmp_path):
     run = RunDir(tmp_path / "r")
     run.create()
@@ -933,6 +958,7 @@ def test_a_run_that_fails_to_start_leaves_no_folder_tensorboard_experiment_inclu
     assert not run.path.exists()
 
 
+@pytest.mark.unit
 def test_a_stop_before_the_run_began_says_run_again_and_a_disk_stop_is_in_run_log(
     tmp_path, monkeypatch, capsys
 ):

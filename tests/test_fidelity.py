@@ -64,6 +64,7 @@ MULTI = {"fidelity": "epochs", "min_epochs": 1, "max_epochs": 9, "eta": 3}
 # -- rungs ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("low", "high", "eta", "rungs"),
     [(1, 8, 2, (1, 2, 4, 8)), (1, 10, 3, (1, 3, 10)), (1, 9, 3, (1, 3, 9)), (2, 50, 3, (2, 6, 18, 50)),
@@ -73,6 +74,7 @@ def test_rungs_grow_by_eta_up_to_the_full_training(low, high, eta, rungs):
     assert rung_epochs(low, high, eta) == rungs
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(("low", "high", "eta"), [(0, 8, 2), (9, 8, 2), (1, 8, 1)])
 def test_impossible_rungs_are_refused(low, high, eta):
     with pytest.raises(ValueError):
@@ -98,6 +100,7 @@ def drive(strategy, fitness):
     raise AssertionError("never finished")
 
 
+@pytest.mark.unit
 def test_asha_promotes_the_top_third_of_each_rung_and_continues_them():
     space = SearchSpace.from_config(SPACE)
     base = make_strategy("random", space, "maximize", 0, population=27, generations=1)
@@ -126,6 +129,7 @@ def test_asha_promotes_the_top_third_of_each_rung_and_continues_them():
     assert len(set(order)) == len(order)  # no genome twice at one rung
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("strategy", "extra"),
     [("ga", {}), ("ga", {"replacement": "oldest"}), ("ga", {"replacement": "worst"}),
@@ -149,12 +153,14 @@ def test_each_strategy_runs_under_rungs_and_pays_only_the_extra_epochs(strategy,
     assert len(keys) == len(set(keys))  # never trained twice to one fidelity
 
 
+@pytest.mark.unit
 def test_a_strategy_that_cannot_use_rungs_is_refused_in_one_line():
     for strategy in ("grid", "gp", "smac"):
         with pytest.raises(ConfigError, match="works with the strategies ga, random, tpe"):
             evolve.optimize(SPACE, Curves(), strategy=strategy, **MULTI)
 
 
+@pytest.mark.unit
 def test_a_fitness_without_an_epochs_keyword_is_refused_before_anything_runs(tmp_path):
     calls = []
 
@@ -167,6 +173,7 @@ def test_a_fitness_without_an_epochs_keyword_is_refused_before_anything_runs(tmp
     assert not calls and not (tmp_path / "run").exists()
 
 
+@pytest.mark.unit
 def test_the_ga_compares_members_at_the_highest_rung_both_reached():
     space = SearchSpace.from_config(SPACE)
     ga = make_strategy("ga", space, "maximize", 0, population=4, generations=2)
@@ -183,6 +190,7 @@ def test_the_ga_compares_members_at_the_highest_rung_both_reached():
     assert sorted(scores) == [1, 2, 3, 4]
 
 
+@pytest.mark.unit
 def test_a_failed_training_at_a_rung_is_never_promoted():
     def fitness(genes, epochs=0, initial_epoch=0):
         if genes["x0"] == 7 and epochs == 3:
@@ -201,6 +209,7 @@ def test_a_failed_training_at_a_rung_is_never_promoted():
 # -- the final pick ------------------------------------------------------------------------------
 
 
+@pytest.mark.unit
 def test_final_plan_takes_a_quarter_of_the_trainings_at_most():
     assert final_plan(-1, 3, 29) == (3, 2)
     assert final_plan(-1, 3, 10) == (1, 2)
@@ -209,6 +218,7 @@ def test_final_plan_takes_a_quarter_of_the_trainings_at_most():
     assert final_plan(4, 2, 5) == (2, 4)
 
 
+@pytest.mark.unit
 def test_the_final_pick_names_the_best_mean_over_new_seeds():
     """A lucky genome tops the search; retrained with new seeds, a steadier one has the best
     mean and is named best; without re-evaluations the lucky one is."""
@@ -257,6 +267,7 @@ def test_a_run_with_a_final_pick_retrains_the_top_and_records_mean_and_spread(tm
     assert "top 3 retrained 2x" in outcome.stop_reason
 
 
+@pytest.mark.unit
 def test_a_budget_leaves_room_for_the_final_pick():
     fitness = Curves()
     outcome = evolve.optimize(
@@ -268,11 +279,13 @@ def test_a_budget_leaves_room_for_the_final_pick():
     assert sum(1 for r in outcome.records if r.repeat) == 4
 
 
+@pytest.mark.unit
 def test_the_final_pick_is_off_by_default_for_a_function_and_for_a_small_keras_run():
     outcome = evolve.optimize(SPACE, quality, population=8, generations=4)
     assert not any(r.repeat for r in outcome.records)
 
 
+@pytest.mark.unit
 def test_final_pick_state_round_trips():
     space = SearchSpace.from_config(SPACE)
     base = make_strategy("random", space, "maximize", 0, population=5, generations=1)
@@ -290,6 +303,7 @@ def test_final_pick_state_round_trips():
 # -- median pruning ------------------------------------------------------------------------------
 
 
+@pytest.mark.unit
 def test_the_median_rule_waits_for_five_curves_then_gives_per_epoch_medians():
     rule = MedianRule("val_accuracy", "maximize")
     for i in range(4):
@@ -442,6 +456,7 @@ def test_a_run_extended_after_its_final_pick_picks_again_with_new_seeds(tmp_path
     assert not any(r.status == "cached" and r.repeat for r in more.records)
 
 
+@pytest.mark.unit
 def test_a_changed_fidelity_setting_is_refused_on_resume(tmp_path):
     out = tmp_path / "run"
     evolve.optimize(SPACE, Curves(), population=4, generations=2, out=out, **MULTI)
@@ -451,6 +466,7 @@ def test_a_changed_fidelity_setting_is_refused_on_resume(tmp_path):
         evolve.resume(out, Curves())
 
 
+@pytest.mark.unit
 def test_a_positional_only_epochs_is_refused_and_none_means_unset():
     def positional(genes, epochs, /):
         return quality(genes)
@@ -462,6 +478,7 @@ def test_a_positional_only_epochs_is_refused_and_none_means_unset():
     assert len(outcome.records) == 4
 
 
+@pytest.mark.unit
 def test_a_promotion_that_restarted_is_recorded_from_epoch_zero():
     from evolve.engine.records import Trial
 
@@ -475,6 +492,7 @@ def test_a_promotion_that_restarted_is_recorded_from_epoch_zero():
     assert trial.record(Evaluation(Status.OK, 1.0), 1).initial_epoch == 3
 
 
+@pytest.mark.unit
 def test_the_leaderboard_counts_a_cache_answer_whose_original_was_set_aside():
 
     records = [
@@ -489,6 +507,7 @@ def test_the_leaderboard_counts_a_cache_answer_whose_original_was_set_aside():
     assert [(r["id"], r["fidelity"], r["fitness"]) for r in board] == [("a", 9, 0.9), ("b", 9, 0.8)]
 
 
+@pytest.mark.unit
 def test_too_few_genomes_for_eta_is_warned_and_the_summary_says_so(tmp_path):
     from evolve.session import schedule, schedule_notes
     from evolve.settings import config as configuration
@@ -507,6 +526,7 @@ def test_too_few_genomes_for_eta_is_warned_and_the_summary_says_so(tmp_path):
     assert schedule_notes(strategy, cfg) == []
 
 
+@pytest.mark.unit
 def test_a_budget_spent_under_rungs_says_what_it_kept_for_the_final_pick():
     outcome = evolve.optimize(
         SPACE, Curves(), population=8, generations=100, budget=12, final_reevaluations=1,
@@ -516,6 +536,7 @@ def test_a_budget_spent_under_rungs_says_what_it_kept_for_the_final_pick():
     assert len(outcome.records) <= 12
 
 
+@pytest.mark.unit
 def test_a_target_counts_only_at_full_training():
     def fitness(genes, epochs=0, initial_epoch=0):
         return genes["x0"] * 10 + genes["x1"] - epochs  # a 1-epoch result looks best
@@ -526,6 +547,7 @@ def test_a_target_counts_only_at_full_training():
     assert outcome.best.fidelity == 9 and outcome.best.fitness >= 85
 
 
+@pytest.mark.unit
 def test_a_run_whose_best_never_reached_the_top_rung_says_so():
     outcome = evolve.optimize(SPACE, Curves(), population=6, generations=10, budget=5, **MULTI)
     assert outcome.best.fidelity < 9
@@ -534,6 +556,7 @@ def test_a_run_whose_best_never_reached_the_top_rung_says_so():
     )
 
 
+@pytest.mark.unit
 def test_the_leaderboard_puts_the_final_picks_best_first_and_outcome_has_its_spread():
 
     def fitness(genes, seed, repeat=0):

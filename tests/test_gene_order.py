@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import tomllib
 
+import pytest
 import tomli_w
 
 import evolve
@@ -23,6 +24,7 @@ def fitness(genes):
     return float(genes["x"] * genes["y"] + genes["rate"])
 
 
+@pytest.mark.unit
 def test_config_toml_keeps_the_genes_in_their_order():
     cfg = config.from_dict({"run": {"fitness": "m:f"}, "search": {"strategy": "random"},
                             "genes": SPACE})  # fmt: skip

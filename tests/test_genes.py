@@ -23,6 +23,7 @@ from genomes.families import cnn
 from genomes.genes import gene_from_config
 
 
+@pytest.mark.unit
 def test_gene_types_enumerate_their_alleles():
     assert IntRange("k", 3, 7, 2).alleles == (3, 5, 7)
     assert FloatRange("d", 0.0, 0.5, 0.1).alleles == (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
@@ -31,6 +32,7 @@ def test_gene_types_enumerate_their_alleles():
     assert Choice("f", ("a", "b")).alleles == ("a", "b")
 
 
+@pytest.mark.unit
 def test_float_alleles_are_matched_despite_rounding():
     gene = FloatRange("d", 0.0, 0.5, 0.1)
     assert gene.normalise(0.1 * 3) == 0.3
@@ -38,11 +40,13 @@ def test_float_alleles_are_matched_despite_rounding():
         gene.index(0.25)
 
 
+@pytest.mark.unit
 def test_a_bool_is_not_taken_for_an_integer_allele():
     with pytest.raises(GeneError):
         IntRange("layers", 0, 2).index(True)
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("decl", "message"),
     [
@@ -77,6 +81,7 @@ def lesson_space() -> SearchSpace:
     )
 
 
+@pytest.mark.unit
 def test_lesson_grid_has_288_distinct_points_in_a_fixed_order():
     space = lesson_space()
     grid = list(space.grid())
@@ -87,6 +92,7 @@ def test_lesson_grid_has_288_distinct_points_in_a_fixed_order():
     assert [g.id for g in lesson_space().grid()] == [g.id for g in grid]
 
 
+@pytest.mark.unit
 def test_sampling_uses_only_the_given_generator():
     space = lesson_space()
     a = [space.sample(np.random.default_rng(7)).id for _ in range(3)]
@@ -97,6 +103,7 @@ def test_sampling_uses_only_the_given_generator():
     assert 120 < len(draws) < 170  # 288 * (1 - exp(-200 / 288)) ≈ 144 expected
 
 
+@pytest.mark.unit
 def test_genome_round_trips_through_json_and_records_parents():
     space = lesson_space()
     g = space.genome(
@@ -108,6 +115,7 @@ def test_genome_round_trips_through_json_and_records_parents():
     assert json.loads(g.to_json())["id"] == g.id
 
 
+@pytest.mark.unit
 def test_genome_is_immutable():
     g = lesson_space().point(0)
     with pytest.raises(TypeError):
@@ -116,6 +124,7 @@ def test_genome_is_immutable():
         g.id = "x"  # type: ignore[misc]
 
 
+@pytest.mark.unit
 def test_id_is_stable_and_ignores_gene_order_in_the_input():
     space = lesson_space()
     genes = {"dropout": 0.2, "learning_rate": 0.01, "filters": 128, "kernel_size": 5}
@@ -124,6 +133,7 @@ def test_id_is_stable_and_ignores_gene_order_in_the_input():
     assert space.genome(genes).id == "07088cdafcee"
 
 
+@pytest.mark.unit
 def test_equivalent_networks_share_an_id():
     space = SearchSpace.from_config(
         {"layers": {"type": "int", "min": 1, "max": 3}, "residual": {"type": "flag"}},
@@ -138,6 +148,7 @@ def test_equivalent_networks_share_an_id():
     assert one_a.genes["residual"] is True  # the allele itself is inherited unchanged
 
 
+@pytest.mark.unit
 def test_genome_validation_names_the_gene():
     space = lesson_space()
     with pytest.raises(GeneError, match="unknown gene 'depth'"):
@@ -148,6 +159,7 @@ def test_genome_validation_names_the_gene():
         space.genome({"dropout": 0.0, "learning_rate": 0.1, "filters": 65, "kernel_size": 3})
 
 
+@pytest.mark.unit
 def test_cnn_family_rejects_unknown_gene_names():
     from genomes.families import FAMILIES, TRAINING
 

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import evolve
 from evolve.app.commands import human
 from evolve.rundir.store import RunDir
@@ -17,6 +19,7 @@ from evolve.view.inspection import unused_genes
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.unit
 def test_numbers_are_rounded_for_people():
     assert human("val_accuracy", 0.9826388955116272) == "0.9826"
     assert human("fit_seconds", 1.73751) == "1.7 s"
@@ -25,6 +28,7 @@ def test_numbers_are_rounded_for_people():
     assert human("restarted", "gone") == "gone" and human("flag", True) == "True"
 
 
+@pytest.mark.unit
 def test_genes_a_network_does_not_use_are_found_by_the_familys_rule():
     cfg = configuration.from_dict({"genes": {
         "layers": {"type": "int", "min": 1, "max": 3},
@@ -70,6 +74,7 @@ def test_a_run_starting_up_or_running_is_shown_as_it_stands(tmp_path):
     assert best == max(r["fitness"] for r in data["leaderboard"]) and len(repr(best)) > 6
 
 
+@pytest.mark.unit
 def test_elites_count_in_the_generation_that_carries_them():
     from evolve.view.inspection import generations
 
@@ -87,6 +92,7 @@ def test_elites_count_in_the_generation_that_carries_them():
     assert kept[1]["mean"] == (0.9 + 0.7 + 0.6 + 0.8) / 4
 
 
+@pytest.mark.unit
 def test_the_lineage_of_a_genome_found_at_random_is_framed_around_it():
     from evolve.view import plots
 
@@ -116,6 +122,7 @@ def history_of(n=40, seed=0):
     return records
 
 
+@pytest.mark.unit
 def test_gene_importance_ranks_the_gene_that_decides_first():
     from evolve.view.importance import gene_importance
 
@@ -200,6 +207,7 @@ def test_a_report_of_nothing_is_one_line(tmp_path):
     assert not (out / "report.html").exists()
 
 
+@pytest.mark.unit
 def test_the_progress_bar_ends_full_and_ignores_a_re_evaluations_seed():
     from evolve.view.progress import Progress
 
@@ -213,6 +221,7 @@ def test_the_progress_bar_ends_full_and_ignores_a_re_evaluations_seed():
     bar.close()
 
 
+@pytest.mark.unit
 def test_a_plot_that_cannot_be_drawn_is_a_warning_not_the_end_of_the_run(tmp_path, monkeypatch):
     from evolve.view import gene_plots
 
@@ -255,6 +264,7 @@ def test_the_bar_of_an_extended_run_shows_its_whole_total_from_the_first_draw(tm
     assert totals[-1] == (17, 17)
 
 
+@pytest.mark.unit
 def test_the_final_picks_expected_trainings_count_the_earlier_picks():
     from evolve.search.fidelity.final_pick import FinalPick
     from evolve.search.ga import GeneticAlgorithm
@@ -277,6 +287,7 @@ def rung_record(index, genome_id, rung, fitness, generation=0, parents=(), repea
             "parents": list(parents), "origin": "random", "repeat": repeat, "metrics": {}}  # fmt: skip
 
 
+@pytest.mark.unit
 def test_a_multi_fidelity_run_compares_its_best_at_the_highest_rung_everywhere():
     from evolve.view import inspection, plots
     from evolve.view.progress import Progress
@@ -303,6 +314,7 @@ def test_a_multi_fidelity_run_compares_its_best_at_the_highest_rung_everywhere()
     assert bar.best == 0.97
 
 
+@pytest.mark.unit
 def test_the_bar_counts_without_a_percentage_once_an_estimate_falls_short():
     from evolve.view.progress import Progress
 
@@ -315,6 +327,7 @@ def test_the_bar_counts_without_a_percentage_once_an_estimate_falls_short():
     bar.close()
 
 
+@pytest.mark.unit
 def test_slices_compare_one_fidelity_and_label_few_alleles_with_themselves():
     from evolve.view import gene_plots
 
@@ -359,6 +372,7 @@ def test_the_bar_is_drawn_last_before_the_plots_so_its_rate_is_the_evaluations(
     assert err.rindex("7/7") < err.index("stopped:")  # the stop line below the bar's last draw
 
 
+@pytest.mark.unit
 def test_inert_genes_are_bracketed_in_the_summary_and_the_report():
     from evolve.app.report_html import _best, _leaderboard
     from evolve.view.progress import genes_line
@@ -394,6 +408,7 @@ def test_resuming_a_run_in_its_first_seconds_says_it_is_in_use(tmp_path):
         holder.kill()
 
 
+@pytest.mark.unit
 def test_parallel_coordinates_give_each_genome_its_own_colour_and_keep_labels_inside():
     from evolve.view.gene_plots import _parallel
     from evolve.view.plots import _pyplot

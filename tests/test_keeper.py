@@ -3,9 +3,13 @@ extended runs and a small ``keep_models``."""
 
 from __future__ import annotations
 
+import pytest
+
 from evolve.engine.records import Record, Status
 from evolve.rundir.keeper import ModelKeeper
 from evolve.rundir.store import RunDir
+
+pytestmark = pytest.mark.unit  # the whole file: no TensorFlow, no worker processes
 
 INDEX = iter(range(10_000))
 

@@ -41,6 +41,7 @@ class Recorder(Observer):
         self.calls.append(("finish", outcome.stop_reason))
 
 
+@pytest.mark.unit
 def test_an_observer_of_yours_sees_every_record_after_the_journal_and_then_the_end(tmp_path):
     out = tmp_path / "run"
     seen = Recorder(out / "history.jsonl")
@@ -65,6 +66,7 @@ def test_a_resumed_run_replays_its_history_to_the_observers(tmp_path):
     assert seen.calls[-1][0] == "finish"
 
 
+@pytest.mark.unit
 def test_an_observer_needs_only_the_hooks_it_uses():
     class Ends:
         def __init__(self):
@@ -78,6 +80,7 @@ def test_an_observer_needs_only_the_hooks_it_uses():
     assert ends.outcome is outcome
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("bad", [object(), "journal", [print], 3])
 def test_something_that_is_not_an_observer_is_one_line_before_anything_runs(bad):
     observers = bad if isinstance(bad, (str, int, list)) else [bad]
@@ -86,6 +89,7 @@ def test_something_that_is_not_an_observer_is_one_line_before_anything_runs(bad)
     assert "\n" not in str(caught.value)
 
 
+@pytest.mark.unit
 def test_observers_are_told_in_the_order_they_were_registered():
     calls = []
 
@@ -104,6 +108,7 @@ def test_observers_are_told_in_the_order_they_were_registered():
     assert calls == ["a", "b"]
 
 
+@pytest.mark.unit
 def test_writing_a_record_to_the_journal_leaves_the_record_as_it_was(tmp_path):
     run = RunDir(tmp_path / "run")
     run.create()

@@ -25,6 +25,7 @@ def always_fails(genes):
     raise ValueError("broken")
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("workers", [1, 3, 4])
 def test_the_stop_reason_counts_every_record_of_the_journal(workers):
     """The issue's example: "10 of 10 evaluations failed" while the journal held 11 (results
@@ -38,6 +39,7 @@ def test_the_stop_reason_counts_every_record_of_the_journal(workers):
     assert outcome.stop_reason.startswith(f"stopped early: {held} of {held} evaluations failed")
 
 
+@pytest.mark.unit
 def test_the_fitness_plot_shows_the_failures():
     from evolve.view import plots
 

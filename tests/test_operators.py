@@ -10,6 +10,8 @@ import pytest
 from evolve.search.operators import crossover, mutation, replacement, selection
 from genomes import FloatRange, IntRange, SearchSpace
 
+pytestmark = pytest.mark.unit  # the whole file: no TensorFlow, no worker processes
+
 
 def test_sus_selects_each_individual_within_one_of_its_expected_count():
     rng = np.random.default_rng(0)

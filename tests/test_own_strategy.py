@@ -101,6 +101,7 @@ def test_a_strategy_of_yours_runs_resumes_and_inspects_from_the_command_line(plu
     assert shown.returncode == 0 and "best" in shown.stdout, shown.stderr
 
 
+@pytest.mark.unit
 def test_a_strategy_of_yours_runs_from_python(plugin):
     outcome = evolve.optimize(
         {"x": {"type": "int", "min": 0, "max": 20}, "y": [1, 2, 3, 4, 5]},

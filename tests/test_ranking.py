@@ -9,6 +9,8 @@ import pytest
 from evolve.engine.ranking import Ranking, seed_spread
 from evolve.engine.records import Outcome, Record, Status
 
+pytestmark = pytest.mark.unit  # the whole file: no TensorFlow, no worker processes
+
 
 def rec(index, gid, fitness, status="ok", rung=0, repeat=0, cached_from=None, fidelity=0):
     return Record(

@@ -11,6 +11,8 @@ from evolve.settings import config
 from evolve.settings.config import ConfigError
 from genomes import SearchSpace
 
+pytestmark = pytest.mark.unit  # the whole file: no TensorFlow, no worker processes
+
 SPACE = SearchSpace.from_config({"a": {"type": "int", "min": 0, "max": 9}})
 
 

@@ -200,6 +200,7 @@ def test_one_process_per_run_and_a_dead_holder_lock_is_taken_over(tmp_path):
     run.close()
 
 
+@pytest.mark.unit
 def test_a_full_disk_leaves_the_previous_checkpoint_intact(tmp_path, monkeypatch):
     run = RunDir(tmp_path)
     run.write_checkpoint({"strategy": {}, "runner": {"n": 1}})

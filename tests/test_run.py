@@ -64,6 +64,7 @@ def run(strategy_name: str, workers: int, salt: str, ordered: bool = False, **pa
     return history, arrival
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("name", "params"),
     [
@@ -83,6 +84,7 @@ def test_generational_strategies_repeat_whatever_the_workers_and_arrival_order(n
     assert shuffled, "results never arrived out of order: the test proves nothing"
 
 
+@pytest.mark.unit
 def test_steady_state_in_ordered_mode_repeats_at_a_fixed_worker_count():
     params = {"population": 6, "generations": 6, "replacement": "oldest", "selection": "tournament"}
     first, arrival_a = run("ga", 3, "a", ordered=True, **params)
@@ -109,6 +111,7 @@ class Scripted(Strategy):
         self.told.append((genome.id, fitness))
 
 
+@pytest.mark.unit
 def test_a_genome_evaluated_before_is_never_trained_again():
     space = SearchSpace.from_config({"a": [1, 2, 3]})
     calls = []
@@ -128,6 +131,7 @@ def test_a_genome_evaluated_before_is_never_trained_again():
     assert sorted(strategy.told) == sorted((r["id"], r["fitness"]) for r in by_index)
 
 
+@pytest.mark.unit
 def test_failures_are_recorded_with_a_reason_and_score_worst():
     space = SearchSpace.from_config(SPACE)
 
@@ -151,6 +155,7 @@ def test_failures_are_recorded_with_a_reason_and_score_worst():
     assert outcome.best is not None and outcome.best["genes"]["x0"] not in (0, 1)
 
 
+@pytest.mark.unit
 def test_a_dict_of_metrics_and_an_objective_to_minimise():
     outcome = evolve.optimize(
         SPACE,
@@ -166,11 +171,13 @@ def test_a_dict_of_metrics_and_an_objective_to_minimise():
     assert outcome.best["metrics"]["size"] == sum(outcome.best["genes"].values())
 
 
+@pytest.mark.unit
 def test_budget_caps_the_number_of_trainings():
     outcome = evolve.optimize(SPACE, toy, strategy="random", budget=7, seed=1)
     assert outcome.trained == 7 and "budget" in outcome.stop_reason
 
 
+@pytest.mark.unit
 def test_a_strategy_that_waits_with_nothing_in_flight_is_an_error():
     class Stuck(Scripted):
         def ask(self):
@@ -201,6 +208,7 @@ def test_real_worker_processes_give_the_same_history_as_one_process():
     assert len(pids) == 2 and os.getpid() not in pids
 
 
+@pytest.mark.unit
 def test_a_users_own_executor_runs_the_evaluations_concurrently():
     from concurrent.futures import ThreadPoolExecutor
 

@@ -20,6 +20,7 @@ from evolve.settings.config import ConfigError
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("dataset", "label"),
     [
@@ -43,6 +44,7 @@ def test_any_dataset_gives_one_plain_folder_name(dataset, label):
     check_name(name)
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("name", ["../../escape", "a/b", "..", "", "tab\there", "x" * 201])
 def test_a_run_name_that_is_no_plain_folder_name_is_refused(name):
     with pytest.raises(ConfigError, match=r"run\.name"):

@@ -175,6 +175,7 @@ def test_a_run_of_the_older_python_format_resumes(tmp_path):
     assert len(calls) == done + 3 and len(outcome.records) == 4 + 3 + 3
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("keywords", "message"),
     [
@@ -198,12 +199,14 @@ def test_the_python_api_checks_every_keyword_before_evaluating(keywords, message
     assert calls == []
 
 
+@pytest.mark.unit
 def test_a_journal_line_of_an_unknown_format_is_a_clear_error(tmp_path):
     (tmp_path / "history.jsonl").write_text('{"index": 0, "id": "a"}\n')
     with pytest.raises(RunDirError, match="line 1: a history line lacks generation, genes"):
         RunDir(tmp_path).read_history()
 
 
+@pytest.mark.unit
 def test_records_round_trip_through_the_journal_format():
     outcome = evolve.optimize(SPACE, lambda g: float(g["x0"]), population=4, generations=3)
     for record in outcome.records:
@@ -240,6 +243,7 @@ def test_a_soft_timeout_is_said_where_it_is_soft(tmp_path, capfd):
     assert said in capfd.readouterr().err and said in (tmp_path / "run" / "run.log").read_text()
 
 
+@pytest.mark.unit
 def test_the_console_command_and_its_packaged_config(tmp_path):
     command = os.path.join(os.path.dirname(sys.executable), "keras-evolve")
     shown = subprocess.run([command, "run", "--help"], capture_output=True, text=True, timeout=60)

@@ -233,6 +233,7 @@ def test_every_gene_kind_maps_to_a_valid_genome(name):
     assert len(strategy.smac.scenario.configspace) == 5  # the one-allele gene is left out
 
 
+@pytest.mark.unit
 def test_a_space_with_nothing_to_choose_gives_its_one_genome():
     space = SearchSpace.from_config({"a": [1], "b": {"type": "int", "min": 2, "max": 2}})
     for name in CLASSES:

@@ -62,6 +62,7 @@ def test_sizes_no_run_can_hold_are_one_line_at_once(tmp_path, flags, said):
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.unit
 def test_sizes_are_checked_from_python_too():
     with pytest.raises(ConfigError, match=r"search\.population = 9,223,372,036,854,775,807"):
         evolve.optimize({"x": [1, 2]}, float, population=2**63 - 1)

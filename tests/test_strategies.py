@@ -52,6 +52,7 @@ def generations_of(ga: GeneticAlgorithm, fitness=toy_fitness):
     raise AssertionError("the GA never finished")
 
 
+@pytest.mark.unit
 def test_population_size_is_constant_every_generation():
     # DeepEvolve's population grows by one on odd slots; ours never changes size.
     for population, elitism in [(10, 1), (7, 2), (5, 0), (2, 1)]:
@@ -62,6 +63,7 @@ def test_population_size_is_constant_every_generation():
         assert sizes == [population] * 6
 
 
+@pytest.mark.unit
 def test_a_generation_with_a_single_surviving_parent_still_breeds():
     # harvitronix loops forever when one parent survives; every failure here but one.
     space = toy_space()
@@ -79,6 +81,7 @@ def test_a_generation_with_a_single_surviving_parent_still_breeds():
     assert len({g.id for gen in gens for g in gen}) > 20  # real, new children every generation
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("elitism", [1, 3])
 def test_elitism_really_keeps_the_best(elitism):
     # DEvol's elitism returns the first n, not the best n.
@@ -101,6 +104,7 @@ def test_elitism_really_keeps_the_best(elitism):
     assert best_per_gen == sorted(best_per_gen)  # the best never gets worse
 
 
+@pytest.mark.unit
 def test_steady_state_keeps_the_population_size_and_never_waits_once_started():
     ga = make_strategy(
         "ga", toy_space(), "maximize", 1, population=6, generations=10, replacement="oldest"
@@ -110,6 +114,7 @@ def test_steady_state_keeps_the_population_size_and_never_waits_once_started():
     assert len({g.id for g in asked}) == 60
 
 
+@pytest.mark.unit
 def test_aging_replaces_the_oldest_and_worst_replaces_the_worst():
     for how in ("oldest", "worst"):
         ga = make_strategy(
@@ -139,6 +144,7 @@ def test_aging_replaces_the_oldest_and_worst_replaces_the_worst():
             assert lost == min(candidates)
 
 
+@pytest.mark.unit
 def test_a_nearly_exhausted_space_stops_with_a_clear_message():
     space = SearchSpace.from_config(
         {"a": [1, 2, 3], "b": {"type": "int", "min": 0, "max": 3}}
@@ -153,6 +159,7 @@ def test_a_nearly_exhausted_space_stops_with_a_clear_message():
         assert len(asked) < 40
 
 
+@pytest.mark.unit
 def test_grid_visits_each_distinct_configuration_once_then_stops():
     space = SearchSpace.from_config(
         {"layers": {"type": "int", "min": 1, "max": 2}, "residual": {"type": "flag"}, "k": [3, 5]},
@@ -164,6 +171,7 @@ def test_grid_visits_each_distinct_configuration_once_then_stops():
     assert grid.stop_reason == "the whole grid was evaluated (6 configurations)"
 
 
+@pytest.mark.unit
 def test_random_search_never_repeats_and_stops_when_exhausted():
     space = SearchSpace.from_config({"a": [1, 2, 3], "b": [True, False]})
     rs = make_strategy("random", space, "maximize", 0, population=10, generations=10)
@@ -172,6 +180,7 @@ def test_random_search_never_repeats_and_stops_when_exhausted():
     assert "exhausted" in rs.stop_reason
 
 
+@pytest.mark.unit
 def test_tpe_proposes_distinct_genomes_and_learns():
     space = toy_space(genes=3, values=10)
     tpe = make_strategy("tpe", space, "maximize", 0, budget=60, startup_trials=10)
@@ -182,6 +191,7 @@ def test_tpe_proposes_distinct_genomes_and_learns():
     assert late > early
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("name", "params"),
     [

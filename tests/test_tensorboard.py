@@ -228,6 +228,7 @@ print(first is not None, again is None, "tensorflow" in sys.modules)
                                                                  "params"]  # fmt: skip
 
 
+@pytest.mark.unit
 def test_each_kind_of_gene_has_a_domain_that_holds_its_alleles():
     assert list(_domain(Flag("residual")).values) == [False, True]
     assert list(_domain(Choice("act", ("tanh", "relu"))).values) == ["relu", "tanh"]
@@ -243,6 +244,7 @@ def test_each_kind_of_gene_has_a_domain_that_holds_its_alleles():
     assert _domain(Choice("mixed", (1, "x"))) is None  # no one kind: shown without a domain
 
 
+@pytest.mark.unit
 def test_metrics_put_the_objective_first_then_the_final_then_training_ones():
     assert metric_names(LOGGED, "val_accuracy") == [
         ("val_accuracy", None), ("val_loss", None), ("params", None),
@@ -251,6 +253,7 @@ def test_metrics_put_the_objective_first_then_the_final_then_training_ones():
     assert metric_names((), "val_score")[0] == ("params", None)  # a fitness's own: none known
 
 
+@pytest.mark.unit
 def test_a_training_from_epoch_0_clears_its_session_and_a_continued_one_keeps_it(tmp_path):
     stale = tmp_path / "abc" / "events.out.tfevents.1.old"
     stale.parent.mkdir()
@@ -303,6 +306,7 @@ def fitness(genes):
     return genes["x"]
 
 
+@pytest.mark.unit
 def test_tensorboard_with_a_fitness_of_yours_is_refused_before_anything_runs(tmp_path):
     from evolve import optimize
     from evolve.settings.config import ConfigError

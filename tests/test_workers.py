@@ -67,6 +67,7 @@ def test_each_worker_is_pinned_to_its_own_gpu_for_life(tmp_path):
     assert overlapping > 20  # evaluations really ran concurrently
 
 
+@pytest.mark.unit
 def test_gpu_plans():
     assert gpus.parse("0, 2") == ["0", "2"] and gpus.parse("none") is None
     with pytest.raises(gpus.GpuError, match="distinct GPU ids"):
@@ -78,6 +79,7 @@ def test_gpu_plans():
         gpus.plan(["0", "1"], 1, 3, 8)
 
 
+@pytest.mark.unit
 def test_auto_detection_follows_cuda_visible_devices(monkeypatch):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,5")
     assert gpus.parse("auto") == ["3", "5"]
@@ -155,6 +157,7 @@ def always_fails(genes):
     raise ValueError("broken")
 
 
+@pytest.mark.unit
 def test_too_many_failures_stop_the_run_with_a_clear_reason():
     space = SearchSpace.from_config({"x": {"type": "int", "min": 0, "max": 999}})
     strategy = make_strategy("random", space, "maximize", 0, budget=500)
@@ -199,6 +202,7 @@ def test_workers_are_recycled_by_count_and_by_memory():
     assert len({r["pid"] for r in outcome.records}) > 2
 
 
+@pytest.mark.unit
 def test_the_final_report_survives_a_worker_death(capsys):
     from concurrent.futures import Future
 
