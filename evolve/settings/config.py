@@ -18,6 +18,7 @@ from evolve.search.registry import (
     strategy_settings,
     suggest,
 )
+from evolve.settings.bounds import BOUNDS
 from evolve.settings.sections import (
     KERAS_FITNESS,
     PYTHON_BUILD,
@@ -140,39 +141,16 @@ def _check(cfg: Config) -> None:
     for key, value in numbers.items():
         if not math.isfinite(value):
             raise ConfigError(f"{key} must be a finite number, got {value}")
-    if cfg.run.seed < 0:
-        raise ConfigError(f"run.seed must be 0 or more, got {cfg.run.seed}")
-    s, d, t = cfg.search, cfg.data, cfg.training
-    rules = [
-        (s.population >= 2, f"search.population must be at least 2, got {s.population}"),
-        (s.generations >= 1, f"search.generations must be at least 1, got {s.generations}"),
-        (s.budget >= 0, f"search.budget must be 0 or more, got {s.budget}"),
-        (0 < d.validation_split < 1, "data.validation_split must be between 0 and 1"),
-        (0 <= d.test_split < 1, "data.test_split must be 0 (no test split) or less than 1"),
-        (d.validation_split + d.test_split < 1, "data.validation_split + data.test_split must "
-                                                "leave some data to train on"),
-        (t.epochs >= 1, f"training.epochs must be at least 1, got {t.epochs}"),
-        (t.batch_size >= 1, "training.batch_size must be at least 1"),
-        (t.patience >= 0, "training.patience must be 0 or more"),
-        (t.final_epochs >= 0, "training.final_epochs must be 0 or more"),
-        (t.learning_rate > 0, "training.learning_rate must be above 0"),
-        (t.weight_decay >= 0, "training.weight_decay must be 0 or more"),
-        (cfg.run.workers >= 0, "run.workers must be 0 (automatic) or more"),
-        (cfg.run.threads >= 0, "run.threads must be 0 (automatic) or more"),
-        (cfg.run.keep_models >= 1, "run.keep_models must be at least 1"),
-        (cfg.run.workers_per_gpu >= 1, "run.workers_per_gpu must be at least 1"),
-        (cfg.run.timeout >= 0, "run.timeout must be 0 (none) or more seconds"),
-        (cfg.run.startup_timeout > 0, "run.startup_timeout must be above 0 seconds"),
-        (cfg.run.retries_on_death >= 0, "run.retries_on_death must be 0 or more"),
-        (cfg.run.retries_on_failure >= 0, "run.retries_on_failure must be 0 or more"),
-        (0 < cfg.run.max_failure_share <= 1, "run.max_failure_share must be in (0, 1]"),
-        (cfg.run.max_evals_per_worker >= 0, "run.max_evals_per_worker must be 0 or more"),
-        (cfg.run.max_worker_rss_mb >= 0, "run.max_worker_rss_mb must be 0 or more"),
-        (cfg.run.checkpoint_every >= 0, "run.checkpoint_every must be 0 or more seconds"),
-    ]
-    for ok, message in rules:
-        if not ok:
-            raise ConfigError(message)
+    for key, bound in BOUNDS.items():
+        section, name = key.split(".")
+        value = getattr(getattr(cfg, section), name)
+        if not bound.holds(value):
+            raise ConfigError(f"{key} must be {bound.rule}, got {value!r}")
+    d = cfg.data
+    if d.validation_split + d.test_split >= 1:
+        raise ConfigError(
+            "data.validation_split + data.test_split must leave some data to train on"
+        )
     for key, most in MOST.items():
         section, name = key.split(".")
         value = getattr(getattr(cfg, section), name)
