@@ -1,28 +1,16 @@
-"""One path from the command line and the Python API to the run loop.
-
-``start`` and ``resume`` wire a run whatever started it: the search space, the strategy, the
-executor (GPU placement included), the run directory, the top-k model keeper, the progress bar,
-the plots and the final report. ``run_evolution.py`` and ``evolve.optimize``/``evolve.resume``
-both come here, so a run directory has one format: ``config.toml`` says everything, including
-which fitness the run evaluates (``run.fitness``: the Keras networks of the config, or a Python
-function that is imported again on resume).
-"""
+"""``Session``: one run being wired (workers, GPUs, the Keras problem, the strategy, the
+observers) and run."""
 
 from __future__ import annotations
 
-import atexit
-import shutil
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evolve.engine.failures import FailurePolicy
 from evolve.engine.loop import Loop
 from evolve.engine.observers import Callback, Observers
-from evolve.engine.records import Outcome, Record
+from evolve.engine.records import Outcome
 from evolve.execution import (
     WaitTimeout,
     backend,
@@ -39,21 +27,25 @@ from evolve.execution.placement import GpuError, place
 from evolve.execution.trial import accepts, one_line
 from evolve.rundir.journal import Journal
 from evolve.rundir.keeper import ModelKeeper
-from evolve.rundir.mending import set_aside, supersede
+from evolve.rundir.mending import set_aside
 from evolve.rundir.store import RunDir
 from evolve.search.base import Strategy
 from evolve.search.fidelity import (
     FinalPick,
     MedianRule,
-    SuccessiveHalving,
-    final_plan,
-    rung_epochs,
 )
-from evolve.search.registry import make_strategy, strategy_class
+from evolve.search.registry import make_strategy
+from evolve.session.checks import (
+    check_tensorboard,
+    limit_notes,
+    schedule,
+    schedule_notes,
+    slot_folder,
+)
 from evolve.settings import config as configuration
-from evolve.settings.config import KERAS_FITNESS, PYTHON_BUILD, PYTHON_FITNESS, Config
-from evolve.settings.fitness import SessionError, fitness_path, load_fitness, read_config
-from evolve.settings.resuming import Saved, fingerprint, in_saved_order, load_saved, restore_run
+from evolve.settings.config import KERAS_FITNESS, PYTHON_BUILD, Config
+from evolve.settings.fitness import SessionError, fitness_path
+from evolve.settings.resuming import Saved, fingerprint, restore_run
 from evolve.view.monitor import Monitor
 from evolve.view.progress import Console
 from evolve.view.summary import write_outcome
@@ -61,225 +53,8 @@ from genomes.families import FAMILIES
 from genomes.families.user import code_digest
 from genomes.space import SearchSpace
 
-
-@dataclass
-class Launch:
-    """What a session takes besides the config: from the command line, only the view."""
-
-    fitness: Callable[..., Any] | None = None
-    """None: train the config's Keras networks (``run.fitness = "keras"``)."""
-    space: SearchSpace | None = None
-    """None: the config's ``[genes]`` (with the model family's canonical rule for a Keras
-    run)."""
-    executor: Executor | None = None
-    """A user's own executor instead of the config's backend."""
-    quiet: bool = True
-    verbose: bool = False
-    on_record: Callable[[Record], None] | None = None
-    observers: Sequence[Any] = ()
-    """Observers of yours (``evolve.engine.observers``), told after the built-in ones."""
-    run_dir: Path | None = None
-    """Set by the session: where the run lives (a default name may have had to change)."""
-    build: Callable[..., Any] | None = None
-    """A user's build function given in Python (``model.family`` is then its path)."""
-    data_arrays: dict[str, Any] | None = None
-    """Arrays given in Python: written to the run directory's ``data.npz`` (the dataset)."""
-
-
-def start(cfg: Config, out: Path | None, launch: Launch, unique: bool = False) -> Outcome:
-    """Start a new run of ``cfg``; with ``out``, in that new run directory (refused if it holds
-    a run or other files; removed again if the run fails to start). ``unique``: never reuse a
-    folder, add ``-2``, ``-3``... to the name instead (for default names)."""
-    run = RunDir(out) if out is not None else None
-    if launch.fitness is None and not cfg.run.keras:
-        launch.fitness = load_fitness(cfg.run.fitness, Path(out or "."))
-    session = Session(cfg, run, launch)
-    if run is None:
-        session.prepare()
-        return session.run()
-    if cfg.run.keras:
-        cfg.data.dataset = absolute_dataset(cfg.data.dataset)
-    run.create(unique)
-    launch.run_dir = run.path
-    try:
-        if launch.data_arrays is not None:
-            cfg.data.dataset = run.write_data(launch.data_arrays).name
-        session.prepare()
-        run.write_config(cfg.to_toml())
-    except BaseException:
-        session.stop_workers()  # before their log file goes: none writes into a removed run
-        run.discard_if_unused()
-        raise
-    return session.run()
-
-
-def resume(
-    run_dir: Path,
-    launch: Launch,
-    generations: int = 0,
-    overrides: dict[str, Any] | None = None,
-    retry_failed: bool = False,
-) -> Outcome:
-    """Continue the run in ``run_dir`` (see ``Loop.restore``); ``generations`` more of them.
-    ``overrides`` replace ``[run]`` settings for this part of the run (workers, backend, ...).
-    ``retry_failed`` trains again the genomes recorded as died or timeout (``supersede``)."""
-    run = RunDir(run_dir)
-    if generations < 0:
-        raise SessionError("--generations must be 0 or more")
-    cfg = read_config(run)
-    cfg.genes = in_saved_order(run, cfg.genes)
-    if generations and not strategy_class(cfg.search.strategy).extendable:
-        raise SessionError(
-            f"--generations {generations}: {run.path} is a {cfg.search.strategy} search, which "
-            "walks its whole space once and has no generations to add; start a new run instead"
-        )
-    if overrides:
-        data = cfg.to_dict()
-        data["run"].update(overrides)
-        cfg = configuration.from_dict(data)
-    if launch.fitness is None and not cfg.run.keras:
-        launch.fitness = load_fitness(cfg.run.fitness, run.path)
-    given = fitness_path(launch.fitness) if launch.fitness is not None else None
-    if given not in (None, PYTHON_FITNESS) and cfg.run.fitness not in (given, PYTHON_FITNESS):
-        raise SessionError(
-            f"{run.path} evaluates {cfg.run.fitness}, not {given}: one run, one fitness"
-        )
-    built = fitness_path(launch.build) if launch.build is not None else None
-    if built not in (None, PYTHON_BUILD) and cfg.model.family not in (built, PYTHON_BUILD):
-        raise SessionError(
-            f"{run.path} builds {cfg.model.family}, not {built}: one run, one build function"
-        )
-    saved_code = cfg.model.build_code
-    if launch.build is not None and saved_code and code_digest(launch.build) != saved_code:
-        raise SessionError(
-            f"the build function given is not the one {run.path} started with (its code "
-            "differs): one run, one build function; start a new run for the new one"
-        )
-    if run.config.exists():  # a models/ folder removed by hand is made again
-        run.models.mkdir(parents=True, exist_ok=True)
-    run.lock()
-    session = Session(cfg, run, launch)
-    try:
-        space = session.space()
-        session.saved = load_saved(run, fingerprint(cfg, space))
-        if retry_failed and supersede(run, RETRIED):
-            run.log("resume --retry-failed: the evaluations recorded as died or timeout were set "
-                    "aside (history.superseded.jsonl) to train again")  # fmt: skip
-            session.saved = load_saved(run, fingerprint(cfg, space))
-        session.prepare()
-    except BaseException:
-        session.stop_workers()
-        run.close()
-        raise
-    return session.run(resuming=True, more=generations)
-
-
-def schedule(strategy: Strategy, cfg: Config, saved: dict[str, Any] | None = None) -> Strategy:
-    """``strategy`` under the run's multi-fidelity schedule (``SuccessiveHalving``) and final
-    pick (``FinalPick``), as ``[search]`` sets them; ``saved``, a resumed run's checkpoint,
-    keeps the final pick it was started with."""
-    s = cfg.search
-    top_epochs, top_rung = 0, 0
-    if s.fidelity:
-        rungs = rung_epochs(s.min_epochs, configuration.max_epochs(cfg), s.eta)
-        strategy = SuccessiveHalving(strategy, rungs, s.eta)
-        top_epochs, top_rung = rungs[-1], len(rungs) - 1
-    kept = (saved or {}).get("strategy", {})
-    if kept.get("name") == "final_pick":
-        top, repeats = kept["top"], kept["repeats"]
-    else:
-        requested = s.final_reevaluations
-        if requested < 0 and not cfg.run.keras:
-            requested = 0  # automatic: for the training noise of Keras runs only
-        top, repeats = final_plan(requested, s.final_top, s.budget or strategy.expected())
-        if saved is not None and requested < 0:
-            top = repeats = 0  # a run started without a final pick resumes without one
-    if top and repeats:
-        strategy = FinalPick(
-            strategy, top, repeats, epochs=top_epochs, rung=top_rung, budget=s.budget
-        )
-    return strategy
-
-
-def schedule_notes(strategy: Strategy, cfg: Config) -> list[str]:
-    """Warnings about a multi-fidelity schedule the run cannot fill: too few genomes for any
-    to reach the top rung (each promotion takes ``eta`` results at the rung below)."""
-    s = cfg.search
-    asha: Any = strategy
-    while not isinstance(asha, SuccessiveHalving):  # under the final pick, if any
-        asha = getattr(asha, "base", None)
-        if asha is None:
-            return []
-    rungs = asha.epochs
-    genomes = s.budget or asha.base.expected()
-    needed = s.eta ** (len(rungs) - 1)
-    if genomes is None or genomes >= needed:
-        return []
-    return [
-        f"search.eta = {s.eta} with rungs of {', '.join(map(str, rungs))} epochs takes {needed} "
-        f"first-rung genomes before one reaches {rungs[-1]} epochs; this run proposes about "
-        f"{genomes}: raise population or generations, or lower eta"
-    ]
-
-
-def limit_notes(cfg: Config) -> list[str]:
-    """Warnings about worker limits the run's backend does not apply (they are loky's: a
-    cluster applies its own, as dask's ``--memory-limit``)."""
-    r, fresh = cfg.run, type(cfg.run)()
-    if r.backend == "loky":
-        return []
-    return [
-        f"run.{key} = {getattr(r, key)} applies to loky workers only; the {r.backend} "
-        "backend does not apply it (a dask cluster has its own --memory-limit)"
-        for key in ("max_evals_per_worker", "max_worker_rss_mb")
-        if getattr(r, key) != getattr(fresh, key)
-    ]
-
-
-def check_tensorboard(cfg: Config, run: RunDir | None) -> None:
-    """``ConfigError`` (one line) when ``run.tensorboard`` cannot work: the package missing, a
-    fitness function of yours (it trains its own way), or no run directory to log into."""
-    from evolve.training.tensorboard_log import TensorBoardMissing, check
-
-    if not cfg.run.keras:
-        raise configuration.ConfigError(
-            "run.tensorboard = true logs the Keras trainings of a model family; the fitness "
-            f"{cfg.run.fitness} trains its own way, so log from it (or drop run.tensorboard)"
-        )
-    if run is None:
-        raise configuration.ConfigError(
-            "run.tensorboard = true needs a run directory to log into: give out= (or --out)"
-        )
-    try:
-        check()
-    except TensorBoardMissing as exc:
-        raise configuration.ConfigError(str(exc)) from None
-
-
-def slot_folder(slots: tuple[str, ...]) -> str | None:
-    """Where the workers of a run without a run directory lock their GPU slots: a temporary
-    folder, removed when this process exits (the pool lives until then); none without GPUs."""
-    if not slots:
-        return None
-    folder = tempfile.mkdtemp(prefix="evolve-gpus-")
-    atexit.register(shutil.rmtree, folder, True)
-    return folder
-
-
-def absolute_dataset(dataset: str) -> str:
-    """A dataset path that exists relative to this folder, made absolute so the run resumes
-    and is inspected from anywhere; a name (digits, breast_cancer...) as it is."""
-    from evolve.data import KERAS_DATASETS, SKLEARN_DATASETS
-
-    if dataset in ("digits", *KERAS_DATASETS, *SKLEARN_DATASETS):
-        return dataset
-    path = Path(dataset).expanduser()
-    return str(path.resolve()) if not path.is_absolute() and path.exists() else dataset
-
-
-RETRIED = ("died", "timeout")
-"""What ``resume --retry-failed`` trains again: deaths and timeouts, which the environment may
-have caused (a killed worker, a missing GPU, a busy machine); not failures, which repeat."""
+if TYPE_CHECKING:
+    from evolve.session.launch import Launch
 
 
 class Session:
