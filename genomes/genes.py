@@ -31,7 +31,8 @@ def _is_number(value: Any) -> bool:
 def _same(allele: Allele, value: Any) -> bool:
     """Equal as alleles: same kind (a bool is not a number here), floats within rounding."""
     if _is_number(allele) and _is_number(value):
-        return allele == value or math.isclose(allele, value, rel_tol=1e-9, abs_tol=1e-12)
+        return allele == value or math.isclose(float(allele), float(value), rel_tol=1e-9,
+                                               abs_tol=1e-12)
     return type(allele) is type(value) and allele == value
 
 
@@ -105,6 +106,8 @@ class IntRange(Gene):
     """Integers from ``min`` to ``max`` inclusive, every ``step``."""
 
     kind = "int"
+    _decl: dict[str, Any]
+    """The declaration as written (``describe``)."""
 
     def __init__(self, name: str, min: int, max: int, step: int = 1) -> None:
         _require_ints(name, min=min, max=max, step=step)
@@ -125,6 +128,8 @@ class FloatRange(Gene):
     """Floats from ``min`` to ``max`` inclusive, every ``step``."""
 
     kind = "float"
+    _decl: dict[str, Any]
+    """The declaration as written (``describe``)."""
 
     def __init__(self, name: str, min: float, max: float, step: float) -> None:
         _require_numbers(name, min=min, max=max, step=step)
@@ -146,6 +151,8 @@ class LogRange(Gene):
     """Floats from ``min`` to ``max`` on a log scale: multiplied by ``factor`` each step."""
 
     kind = "log"
+    _decl: dict[str, Any]
+    """The declaration as written (``describe``)."""
 
     def __init__(self, name: str, min: float, max: float, factor: float = 10.0) -> None:
         _require_numbers(name, min=min, max=max, factor=factor)

@@ -263,7 +263,7 @@ def run_command(args: argparse.Namespace) -> int:
     }
     if args.tensorboard:
         chosen["run.tensorboard"] = True
-    cfg = configuration.load(args.config or DEFAULT_CONFIG, chosen)
+    cfg = configuration.load(args.config or str(DEFAULT_CONFIG), chosen)
     if cfg.run.name:
         naming.check_name(cfg.run.name)
     else:

@@ -198,8 +198,8 @@ def _print(report: dict[str, Any], cfg: configuration.Config) -> None:
         if spread:
             print(f"  {cfg.search.objective} mean {spread['mean']:.4f} ± {spread['std']:.4f} "
                   f"over {spread['seeds']} seeds (the final pick)")  # fmt: skip
-        shown = {k: v for k, v in best["metrics"].items() if k not in ("model_path", "curve")}
-        print("  metrics: " + ", ".join(f"{k}={human(k, v)}" for k, v in shown.items()))
+        metrics = {k: v for k, v in best["metrics"].items() if k not in ("model_path", "curve")}
+        print("  metrics: " + ", ".join(f"{k}={human(k, v)}" for k, v in metrics.items()))
         exported = report.get("exported") or {}
         if test_scores(exported):
             print(f"  {test_scores(exported)} (exported model)")

@@ -59,7 +59,7 @@ def list_images(root: Path) -> tuple[list[str], list[str]]:
         if not entry.is_dir():
             loose += _is_image(entry.name)
             continue
-        found = []
+        found: list[str] = []
         for here, dirs, names in os.walk(entry.path):
             dirs[:] = [d for d in dirs if not d.startswith(".")]
             found.extend(os.path.join(here, n) for n in names if _is_image(n))

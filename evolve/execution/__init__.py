@@ -88,11 +88,15 @@ def check_sendable(fitness: Any, name: str, executor: Executor | None = None) ->
     if executor is None and name == "inline":
         return
     if executor is not None:
-        import pickle as serializer
+        import pickle
+
+        dumps = pickle.dumps
     else:  # loky, dask and ray all send functions with cloudpickle (a joblib dependency)
-        import cloudpickle as serializer
+        import cloudpickle
+
+        dumps = cloudpickle.dumps
     try:
-        serializer.dumps(fitness)
+        dumps(fitness)
     except Exception as exc:
         from evolve.execution.trial import one_line
 

@@ -136,8 +136,7 @@ def run_trial(
         watchdog = threading.Timer(hard_timeout, _expire, (hard_timeout,))
         watchdog.daemon = True
         watchdog.start()
-    where = {
-        "pid": os.getpid(),
+    where: dict[str, str | None] = {
         "host": socket.gethostname(),
         "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
     }
@@ -174,7 +173,7 @@ def run_trial(
     return Evaluation(
         status, value, metrics, reason, environment,
         seconds=round(time.perf_counter() - started, 4), started=began, rss_mb=round(rss, 1),
-        **where,
+        pid=os.getpid(), host=where["host"], cuda_visible_devices=where["cuda_visible_devices"],
     )  # fmt: skip
 
 

@@ -184,7 +184,7 @@ class RunDir:
 
         A checkpoint of an unknown format is an error, not something to skip.
         """
-        notes = []
+        notes: list[str] = []
         for path in (self.checkpoint, self.previous_checkpoint):
             if not path.exists():
                 continue

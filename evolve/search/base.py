@@ -56,7 +56,7 @@ def score(fitness: float | None, direction: str) -> float:
 
 
 def rng_state(rng: np.random.Generator) -> dict[str, Any]:
-    return rng.bit_generator.state
+    return dict(rng.bit_generator.state)
 
 
 def rng_from_state(state: dict[str, Any]) -> np.random.Generator:

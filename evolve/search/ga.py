@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cmp_to_key
 from typing import Any
 
@@ -42,8 +43,8 @@ class GeneticAlgorithm(Strategy):
     settings = GA_SETTINGS
 
     @classmethod
-    def check_combination(cls, values: dict[str, Any]) -> None:
-        check_combination(values)
+    def check_combination(cls, values: Mapping[str, Any]) -> None:
+        check_combination(dict(values))
 
     def __init__(
         self,

@@ -65,7 +65,8 @@ class TPESearch(Strategy):
         sampler = self._optuna.samplers.TPESampler(
             seed=self.seed, n_startup_trials=self.startup_trials
         )
-        return self._optuna.create_study(direction=self.direction, sampler=sampler)
+        direction: Any = self.direction
+        return self._optuna.create_study(direction=direction, sampler=sampler)
 
     def ask(self) -> Genome | Signal:
         if len(self.seen) >= min(self.count, self.space.size):
@@ -80,12 +81,12 @@ class TPESearch(Strategy):
             self.open.setdefault(genome.id, []).append(trial.number)
             self._params[trial.number] = trial.params
             return self._propose(genome)
-        genome = self.novel_random()
-        if genome is None:
+        fallback = self.novel_random()
+        if fallback is None:
             self.stop_reason = f"the space is exhausted ({len(self.seen)} configurations)"
             return DONE
-        self.open.setdefault(genome.id, []).append(-1)
-        return self._propose(genome)
+        self.open.setdefault(fallback.id, []).append(-1)
+        return self._propose(fallback)
 
     def tell(self, genome: Genome, fitness: float | None) -> None:
         self.values[genome.id] = fitness
@@ -163,7 +164,7 @@ def _distribution(optuna: Any, gene: Any) -> Any:
     if isinstance(gene, LogRange):
         return dist.IntDistribution(0, len(gene) - 1)
     if isinstance(gene, IntRange) and len(gene) > 1:
-        step = gene.alleles[1] - gene.alleles[0]
+        step = int(gene.alleles[1]) - int(gene.alleles[0])
         return dist.IntDistribution(gene.alleles[0], gene.alleles[-1], step=step)
     if isinstance(gene, FloatRange) and len(gene) > 1:
         step = gene.describe()["step"]

@@ -250,6 +250,7 @@ class Session:
         monitor = Monitor(console, s.direction, s.objective, run, keeper is not None,
                           s.elites(), space if cfg.run.keras else None)  # fmt: skip
         observers = self.observers(keeper, monitor)
+        assert self.launch.fitness is not None and self.executor is not None  # prepare() set them
         loop = Loop(
             strategy, self.launch.fitness, self.executor,
             workers=cfg.run.workers, seed=cfg.run.seed, objective=s.objective, budget=s.budget,

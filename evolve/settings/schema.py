@@ -82,7 +82,7 @@ def _section(name: str, cls: type) -> dict[str, Any]:
             continue
         key = f"{name}.{f.name}"
         entry = _type(str(f.type))
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc,operator]
         if default is not None:
             entry["default"] = default
         if f.name in docs:
@@ -138,7 +138,7 @@ def _genes() -> dict[str, Any]:
 def json_schema() -> dict[str, Any]:
     """The schema of ``config.toml`` (JSON Schema draft 2020-12), as a dict."""
     found = {
-        name: _section(name, f.type if isinstance(f.type, type) else type(f.default_factory()))  # type: ignore[misc]
+        name: _section(name, f.type if isinstance(f.type, type) else type(f.default_factory()))  # type: ignore[misc,operator]
         for name, f in ((f.name, f) for f in dataclasses.fields(sections.Config))
         if name != "genes"
     }

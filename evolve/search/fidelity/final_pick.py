@@ -44,7 +44,7 @@ class FinalPick(Strategy):
     ) -> None:  # fmt: skip
         super().__init__(base.space, base.direction)
         self.base = base
-        self.name = base.name
+        self.name = base.name  # type: ignore[misc]  # it stands for its base in a checkpoint
         self.top, self.repeats = top, repeats
         self.epochs, self.rung, self.budget = epochs, rung, budget
         self.full: dict[str, float | None] = {}

@@ -51,12 +51,12 @@ class SuccessiveHalving(Strategy):
     def __init__(self, base: Strategy, epochs: tuple[int, ...], eta: int) -> None:
         super().__init__(base.space, base.direction)
         self.base = base
-        self.name = base.name
+        self.name = base.name  # type: ignore[misc]  # it stands for its base in a checkpoint
         self.epochs = tuple(epochs)
         self.eta = eta
         self.results: list[dict[str, float | None]] = [{} for _ in self.epochs]
         """Per rung: genome id -> its fitness there (None: that training failed)."""
-        self.promoted: list[set[str]] = [set() for _ in self.epochs]
+        self.promoted: list[set[str]] = [set() for _ in self.epochs]  # type: ignore[assignment]
         self.genomes: dict[str, Genome] = {}
         self.in_flight = 0
         self.base_done = False
