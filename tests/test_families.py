@@ -251,3 +251,32 @@ def test_a_user_family_from_a_module_path_finds_canonical_beside_it(tmp_path, mo
     assert space.genome({"deep": False, "width": 4}).id == space.genome({"deep": False, "width": 8}).id
     with pytest.raises(GeneError, match="gene 'optimizer': 'fast' is not allowed"):
         family.check(SearchSpace.from_config({"optimizer": ["fast"]}), TRAINING)
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("genes", "family"),
+    [
+        ({"layers": {"type": "int", "min": 1, "max": 100_000}}, "cnn"),
+        ({"layers": [1, 2, 5000]}, "mlp"),
+        ({"filters": [8, 10**9]}, "cnn"),
+        ({"units": {"type": "int", "min": 8, "max": 10**8, "step": 10**7}}, "mlp"),
+    ],
+)
+def test_a_gene_past_what_a_network_can_be_built_with_is_refused_before_anything_trains(
+    genes, family
+):
+    """Found by a newcomer: layers up to 100,000 trained ten genomes for 20 s each, each
+    recorded 'failed StopIteration' with no reason (the initializers' seeds ran out)."""
+    with pytest.raises(config.ConfigError, match="at most 1,000") as caught:
+        config.from_dict({"model": {"family": family}, "genes": genes}).space()
+    assert "\n" not in str(caught.value) and "reasonable time" in str(caught.value)
+
+
+@pytest.mark.unit
+def test_the_seeds_of_a_network_never_run_out():
+    from genomes.families.base import seeded
+
+    draw = seeded(3)
+    seeds = [draw() for _ in range(5000)]
+    assert seeds[:3] == [3001, 3002, 3003] and len(set(seeds)) == 5000

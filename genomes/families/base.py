@@ -7,6 +7,7 @@ Keras is imported inside the functions that build, never at import.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ class Param:
     """May be declared ``per_layer = true`` (one allele per layer)."""
     why: str = ""
     """Why the rule holds, added to the error (``a learning rate of 0 never learns``)."""
+    most: float | None = None
+    """The largest value a network can be built with in reasonable time and memory."""
 
     def problem(self, value: Any) -> str:
         """Why ``value`` is not allowed, in words; empty when it is."""
@@ -50,6 +53,9 @@ class Param:
             "positive": value > 0,
             "nonnegative": value >= 0,
         }[self.rule]
+        if ok and self.most is not None and value > self.most:
+            most = f"{self.most:,.0f}" if float(self.most).is_integer() else f"{self.most:g}"
+            return f"at most {most}: a network that large does not build in reasonable time"
         return "" if ok else RULES[self.rule] + (f": {self.why}" if self.why else "")
 
 
@@ -179,5 +185,5 @@ def check_alleles(
 def seeded(seed: int) -> Callable[[], int]:
     """Seeds for a network's initializers and dropout layers, drawn in build order from
     ``seed`` (explicit seeds: Keras would draw them from Python's global ``random``)."""
-    seeds = iter(range(seed * 1000 + 1, seed * 1000 + 1000))
+    seeds = itertools.count(seed * 1000 + 1)  # never runs out, whatever the network's size
     return lambda: next(seeds)

@@ -20,9 +20,9 @@ ACTIVATIONS = ("relu", "elu", "gelu", "selu", "swish", "tanh", "sigmoid", "leaky
 POOLING = ("max", "avg", "none")
 
 PARAMS: dict[str, Param] = {
-    "layers": Param(2, "count"),
-    "filters": Param(32, "count", per_layer=True),
-    "kernel_size": Param(3, "count", per_layer=True),
+    "layers": Param(2, "count", most=1000),
+    "filters": Param(32, "count", per_layer=True, most=1_000_000),
+    "kernel_size": Param(3, "count", per_layer=True, most=1000),
     "activation": Param("relu", "choice", ACTIVATIONS, per_layer=True),
     "batch_norm": Param(False, "flag", per_layer=True),
     "pooling": Param("max", "choice", POOLING, per_layer=True),

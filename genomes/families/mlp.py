@@ -14,8 +14,8 @@ from genomes.families.base import Family, InputSpec, OutputSpec, Param, output_l
 from genomes.families.cnn import ACTIVATIONS
 
 PARAMS: dict[str, Param] = {
-    "layers": Param(2, "count"),
-    "units": Param(64, "count", per_layer=True),
+    "layers": Param(2, "count", most=1000),
+    "units": Param(64, "count", per_layer=True, most=1_000_000),
     "activation": Param("relu", "choice", ACTIVATIONS, per_layer=True),
     "dropout": Param(0.0, "share", per_layer=True),
     "batch_norm": Param(False, "flag", per_layer=True),
