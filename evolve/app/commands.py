@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import sys
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,19 @@ def _shape(layer: Any) -> Any:
     return [None if d is None else int(d) for d in shape]
 
 
+def exported_genome(run: RunDir) -> dict[str, Any] | None:
+    """``best/genome.json``, or ``None`` when the run has none; a damaged one is said on stderr
+    and left aside (the history still names the best)."""
+    path = run.best / "genome.json"
+    if not path.exists():
+        return None
+    found = run.read_json(path)
+    if not isinstance(found, dict):
+        print(f"warning: {path} is damaged; the best is read from the history", file=sys.stderr)
+        return None
+    return found
+
+
 def inspect_command(args: argparse.Namespace) -> int:
     run = RunDir(args.run_dir)
     if not run.config.exists() and run.holder() is not None:
@@ -103,9 +117,8 @@ def inspect_command(args: argparse.Namespace) -> int:
     if getattr(args, "plots", False):
         return _plots(run, cfg, records)
     report = inspection.summary(records, direction, args.top, cfg.search.elites())
-    best_file = run.best / "genome.json"
     model = run.best_model
-    report["exported"] = json.loads(best_file.read_text()) if best_file.exists() else None
+    report["exported"] = exported_genome(run)
     if report["best"] is not None:
         spread = seed_spread(records, report["best"]["id"])
         report["best_seeds"] = spread if spread.get("seeds", 0) > 1 else None
@@ -253,8 +266,12 @@ def export_command(args: argparse.Namespace) -> int:
     model = run.best_model
     if not model.exists():
         raise RunDirError(f"{model} does not exist: the run has no exported best model yet")
+    if not zipfile.is_zipfile(model):
+        raise RunDirError(f"{model} is not a Keras model file (damaged or cut short): not exported")
     if args.format == "keras":
         target = args.out or run.path / "export" / BEST_MODEL
+        if target.suffix != ".keras":
+            raise RunDirError(f"--out {target} must end in .keras: Keras loads no other file")
         run.export_model(target)
     else:
         from evolve.training.saved_models import export_saved_model

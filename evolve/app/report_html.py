@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -46,8 +45,9 @@ def write_report(run: RunDir, cfg: configuration.Config, records: list[dict[str,
         raise RunDirError(f"{run.path}: nothing to report ({finished})")
     s = cfg.search
     report = inspection.summary(records, s.direction, 10, s.elites())
-    exported = json.loads((run.best / "genome.json").read_text()) if (
-        run.best / "genome.json").exists() else {}  # fmt: skip
+    from evolve.app.commands import exported_genome
+
+    exported = exported_genome(run) or {}
     figures: dict[str, str] = {}
 
     def keep(name: str, figure: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -40,6 +41,10 @@ def write_atomic(path: Path, data: bytes | str, keep_previous: Path | None = Non
         raise
 
 
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG})
+"""Errors of the folder written to, never of the file read."""
+
+
 def copy_atomic(source: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
@@ -50,7 +55,7 @@ def copy_atomic(source: Path, target: Path) -> None:
         os.replace(tmp, target)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        if exc.filename is None:
+        if exc.filename is None or exc.errno in WRITE_ERRNOS:  # name where it could not write
             raise OSError(exc.errno, exc.strerror, str(target)) from exc
         raise
     except BaseException:

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
 import sys
+import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,11 @@ from evolve.execution.trial import one_line
 
 class ModelLoadError(ValueError):
     """A run's model cannot be loaded here; the message is one line that says what to do."""
+
+
+class ExportError(OSError):
+    """An export could not be written (a full disk, a read-only folder); one line, and nothing
+    left behind."""
 
 
 def import_build_module(family: str) -> str:
@@ -44,6 +52,8 @@ def load_model(path: str | Path, family: str = "", safe_mode: bool = True) -> An
     import keras
 
     problem = import_build_module(family)
+    if Path(path).is_file() and not zipfile.is_zipfile(path):
+        raise ModelLoadError(f"cannot load {path}: not a Keras model file (damaged or cut short)")
     try:
         return keras.saving.load_model(path, safe_mode=safe_mode)
     except (TypeError, ValueError, OSError) as exc:
@@ -84,7 +94,7 @@ def export_saved_model(source: Path, target: Path, family: str = "") -> dict[str
 
     model = load_model(source, family)
     if len(model.inputs) != 1:
-        model.export(str(target), format="tf_saved_model", verbose=False)
+        written(lambda folder: model.export(folder, format="tf_saved_model", verbose=False), target)
         return {"inputs": [str(i.shape) for i in model.inputs]}
     spec = model.inputs[0]
     shape = tuple(int(d) for d in spec.shape[1:])
@@ -113,5 +123,21 @@ def export_saved_model(source: Path, target: Path, family: str = "") -> dict[str
     archive.add_endpoint(
         "serve", serve, input_signature=[tf.TensorSpec(shape=None, dtype=dtype, name="inputs")]
     )
-    archive.write_out(str(target), verbose=False)
+    written(lambda folder: archive.write_out(folder, verbose=False), target)
     return {"shape": list(shape), "dtype": dtype.name, "accepted": said}
+
+
+def written(write: Any, target: Path) -> None:
+    """Run ``write(folder)`` into a temporary folder beside ``target``, then rename it to
+    ``target``: a SavedModel is there whole or not at all. A write that fails (a full disk)
+    leaves nothing behind and raises ``ExportError`` (one line)."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        write(str(folder))
+        folder.rename(target)
+    except Exception as exc:
+        raise ExportError(f"cannot write {target}: {one_line(exc)}") from None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
