@@ -97,3 +97,16 @@ def test_a_full_disk_during_a_copy_names_where_it_could_not_write(tmp_path, monk
     with pytest.raises(OSError) as caught:
         atomic.copy_atomic(source, target)
     assert caught.value.filename == str(target) and list(target.parent.iterdir()) == []
+
+
+def test_a_run_that_never_started_leaves_no_results_folder_it_made(tmp_path):
+    """Found by a newcomer: KERAS_BACKEND=jax without jax was one line, but left ./results."""
+    fresh = RunDir(tmp_path / "results" / "ga-digits-1")
+    fresh.create(unique=True)
+    fresh.discard_if_unused()
+    assert not (tmp_path / "results").exists()
+    (tmp_path / "results" / "older-run").mkdir(parents=True)  # a folder of runs stays
+    second = RunDir(tmp_path / "results" / "ga-digits-2")
+    second.create()
+    second.discard_if_unused()
+    assert sorted(p.name for p in (tmp_path / "results").iterdir()) == ["older-run"]

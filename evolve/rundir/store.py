@@ -62,6 +62,9 @@ class RunDir:
         refused."""
         self._journal: Any = None
         self._lock: int | None = None
+        self._made_parents: list[Path] = []
+        """Folders above the run that ``create`` made (``results/``), deepest first: removed
+        with a run that never started, when empty."""
 
     def create(self, unique: bool = False) -> None:
         """Make a new run directory and take its lock (see ``lock``).
@@ -71,6 +74,7 @@ class RunDir:
         appended to the name until ``mkdir`` makes a new one (two runs started in the same
         second get two folders).
         """
+        made = [p for p in self.path.parents if not p.exists()]  # results/, made for this run
         if unique:
             base, n = self.path, 1
             while True:
@@ -91,6 +95,7 @@ class RunDir:
                     f"{self.path} is not empty and holds no run; choose a new or empty folder"
                 )
             self.lock()
+            self._made_parents = made
             self.models.mkdir(exist_ok=True)
             self.workers_log.touch()
         except OSError as exc:
@@ -132,8 +137,8 @@ class RunDir:
         if not self._has_sessions():  # the experiment's file alone
             for events in self.tensorboard.glob("events.out.tfevents.*"):
                 events.unlink(missing_ok=True)
-        for folder in (self.models, self.best, self.tensorboard, self.path):
-            with contextlib.suppress(OSError):
+        for folder in (self.models, self.best, self.tensorboard, self.path, *self._made_parents):
+            with contextlib.suppress(OSError):  # a folder that is not empty stays
                 folder.rmdir()
 
     def lock(self) -> None:
