@@ -321,3 +321,33 @@ def test_a_worker_limit_the_backend_does_not_apply_is_said_at_the_start(tmp_path
                     max_evals_per_worker=3)  # inline: one process, nothing to recycle  # fmt: skip
     log = (tmp_path / "run" / "run.log").read_text()
     assert "run.max_evals_per_worker = 3 applies to loky workers only" in log
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("limit", "evaluations", "said"),
+    [
+        (730, [(11, 762.2), (12, 758.1), (13, 753.2)], 1),  # the newcomer's case
+        (730, [(11, 700.0), (11, 760.0), (12, 710.0)], 0),  # recycled after a few: the limit works
+        (0, [(11, 5000.0)], 0),  # no limit
+        (730, [], 0),
+    ],
+)
+def test_a_memory_limit_no_fresh_worker_meets_is_said_once(limit, evaluations, said):
+    """Found by a newcomer: max_worker_rss_mb = 730 above an idle worker (704 MB) but below one
+    evaluation (about 760 MB) replaced the worker for every genome, without a word."""
+    from evolve.engine.records import Record, Status
+    from evolve.view.monitor import Monitor
+    from evolve.view.progress import Console
+
+    lines = []
+    monitor = Monitor(Console(None, "maximize", quiet=True, log=lines.append), "maximize",
+                      "fitness", None, rss_limit=limit)  # fmt: skip
+    for index, (pid, rss) in enumerate(evaluations):
+        monitor.on_record(Record(index=index, id=f"g{index}", generation=0, genes={}, seed=0,
+                                 status=Status.OK, fitness=0.5, pid=pid, host="h",
+                                 rss_mb=rss))  # fmt: skip
+    warned = [line for line in lines if "no worker can meet" in line]
+    assert len(warned) == said
+    if said:
+        assert "762 MB" in warned[0] and "max_worker_rss_mb = 730" in warned[0]

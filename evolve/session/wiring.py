@@ -247,8 +247,10 @@ class Session:
             keeper = ModelKeeper(
                 run, cfg.run.keep_models, s.direction, hold=bool(s.fidelity), reserve=reserve
             )
+        limited = cfg.run.backend == "loky" and self.launch.executor is None
         monitor = Monitor(console, s.direction, s.objective, run, keeper is not None,
-                          s.elites(), space if cfg.run.keras else None)  # fmt: skip
+                          s.elites(), space if cfg.run.keras else None,
+                          cfg.run.max_worker_rss_mb if limited else 0)  # fmt: skip
         observers = self.observers(keeper, monitor)
         assert self.launch.fitness is not None and self.executor is not None  # prepare() set them
         loop = Loop(

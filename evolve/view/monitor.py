@@ -33,6 +33,7 @@ class Monitor(Observer):
         announce_best: bool = False,
         elites: int = 0,
         space: Any = None,
+        rss_limit: int = 0,
     ) -> None:
         self.console = console
         self.direction = direction
@@ -45,14 +46,20 @@ class Monitor(Observer):
         self.space = space
         """The run's search space: the genes a new best's network does not use are shown in
         brackets (``inspection.unused_genes``)."""
+        self.rss_limit = rss_limit
+        """``run.max_worker_rss_mb`` of a loky run (0: none): a worker past it after its first
+        evaluation shows a limit no worker can meet, said once."""
         self.seen: list[Record] = []
         self.workers: set[tuple[str | None, int | None]] = set()
+        self.counted: set[tuple[str | None, int | None]] = set()
+        self.limit_said = False
         self._drawn_at = time.monotonic()
 
     def on_record(self, record: Record) -> None:
         say = self.console.say
         self._close_generations(record.generation)
         worker = (record.host, record.pid)
+        self._check_limit(worker, record)
         if record.cuda_visible_devices not in (None, "-1") and worker not in self.workers:
             self.workers.add(worker)
             say(f"worker {record.pid} on {record.host} uses GPU {record.cuda_visible_devices}")
@@ -72,6 +79,19 @@ class Monitor(Observer):
             detail=True,
         )
         self.console.progress.update(record)
+
+    def _check_limit(self, worker: tuple[str | None, int | None], record: Record) -> None:
+        first = worker not in self.counted
+        self.counted.add(worker)
+        rss = record.rss_mb or 0.0
+        if self.rss_limit and first and rss > self.rss_limit and not self.limit_said:
+            self.limit_said = True
+            self.console.warn(
+                f"warning: a fresh worker reached {rss:.0f} MB in its first evaluation, past "
+                f"run.max_worker_rss_mb = {self.rss_limit}: no worker can meet that limit, so "
+                "every genome gets a new worker (seconds to start each); raise the limit "
+                f"above {rss * 1.25:.0f} or set 0"
+            )
 
     def on_replay(self, record: Record) -> None:
         self._improves(record)
