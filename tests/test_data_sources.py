@@ -584,3 +584,41 @@ def test_image_folder_streams_and_model(tmp_path):
     assert raw.max() > 200  # raw pixels: the model rescales them itself
     assert np.allclose(loaded.predict(raw, verbose=0), model.predict(raw, verbose=0), atol=1e-6)
     keras.backend.clear_session()
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("/dev/null", "not a file or a folder"),
+        ("", "data.dataset is empty"),
+        ("   ", "data.dataset is empty"),
+    ],
+)
+def test_a_dataset_name_that_names_no_data_is_one_line_naming_the_setting(name, expected):
+    """Found by a newcomer: /dev/null was 'not found', "" read the current folder as images,
+    and an empty name was reported as data.name."""
+    from evolve.session import absolute_dataset
+
+    with pytest.raises(DatasetError, match=expected):
+        prepare(DataSpec(absolute_dataset(name)))
+
+
+@pytest.mark.unit
+def test_a_table_file_named_only_by_its_extension_is_read(tmp_path):
+    rows = "a,b,label\n" + "".join(f"{i},{i % 3},{'xy'[i % 2]}\n" for i in range(40))
+    (tmp_path / ".csv").write_text(rows)
+    data = prepare(DataSpec(str(tmp_path / ".csv"), target="label"))
+    assert data.num_outputs in (1, 2)
+
+
+@pytest.mark.unit
+def test_a_run_folder_that_does_not_exist_is_said_so(tmp_path):
+    from evolve.rundir.store import RunDir, RunDirError
+    from evolve.session import read_config
+
+    with pytest.raises(RunDirError, match="does not exist"):
+        read_config(RunDir(tmp_path / "nowhere"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(RunDirError, match="holds no run"):
+        read_config(RunDir(tmp_path / "empty"))

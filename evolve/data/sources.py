@@ -50,7 +50,9 @@ def prepare(spec: DataSpec) -> Splits:
             raw = arrays.load_sklearn(name)
         return arrays.assemble(raw, spec)
     path = Path(name).expanduser()
-    suffix = path.suffix.lower()
+    suffix = next((s for s in (".npz", ".csv", ".parquet") if path.name.lower().endswith(s)), "")
+    if path.exists() and not path.is_dir() and not path.is_file():
+        raise DatasetError(f"cannot read {path}: not a file or a folder (a device or a pipe)")
     if path.is_dir():
         from evolve.data.folders import prepare_folder
 

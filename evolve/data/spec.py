@@ -67,7 +67,7 @@ class DataSpec:
     def check(self) -> None:
         """Raise ``DatasetError`` (one line, naming the ``data.`` setting) for a bad field."""
         if not isinstance(self.name, str) or not self.name.strip():
-            raise DatasetError("data.name is empty: give a dataset name or a path")
+            raise DatasetError("data.dataset is empty: give a dataset name or a path")
         for field in ("validation_split", "test_split"):
             share = getattr(self, field)
             if (

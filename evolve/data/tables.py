@@ -35,7 +35,7 @@ def read_table(path: Path) -> Any:
         raise DatasetError(f"dataset file not found: {path}")
     import pandas as pd
 
-    if path.suffix.lower() == ".parquet":
+    if path.name.lower().endswith(".parquet"):
         try:
             import pyarrow  # noqa: F401
         except ImportError:

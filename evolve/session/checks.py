@@ -118,7 +118,7 @@ def absolute_dataset(dataset: str) -> str:
     and is inspected from anywhere; a name (digits, breast_cancer...) as it is."""
     from evolve.data import KERAS_DATASETS, SKLEARN_DATASETS
 
-    if dataset in ("digits", *KERAS_DATASETS, *SKLEARN_DATASETS):
-        return dataset
+    if not dataset.strip() or dataset in ("digits", *KERAS_DATASETS, *SKLEARN_DATASETS):
+        return dataset  # an empty name is refused by the data's check, never taken as "."
     path = Path(dataset).expanduser()
     return str(path.resolve()) if not path.is_absolute() and path.exists() else dataset

@@ -66,6 +66,8 @@ def read_config(run: RunDir) -> Config:
         holder = run.holder() if run.path.is_dir() else None
         if holder is not None:  # a run in its first seconds: its config is not written yet
             raise RunDirError(f"{run.path} is in use by {holder}; one process per run")
+        if not run.path.exists():
+            raise RunDirError(f"{run.path} does not exist")
         raise RunDirError(f"{run.path} holds no run (no config.toml)")
     old = json.loads(legacy.read_text())
     search = {k: old[k] for k in ("strategy", "direction", "objective", "budget", "ordered")}
