@@ -110,3 +110,11 @@ def test_a_run_that_never_started_leaves_no_results_folder_it_made(tmp_path):
     second.create()
     second.discard_if_unused()
     assert sorted(p.name for p in (tmp_path / "results").iterdir()) == ["older-run"]
+
+
+def test_inspect_says_which_history_lines_it_left_out(run, capsys):
+    with (run / "history.jsonl").open("a") as journal:
+        journal.write('{"index": 1, "id": "cut\n')
+    assert cli.main(["inspect", str(run), "--no-summary"]) == 0
+    err = capsys.readouterr().err
+    assert "dropped a damaged line of history.jsonl" in err or "half-written" in err, err

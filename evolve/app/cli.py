@@ -321,7 +321,9 @@ def report(outcome: Outcome, run_dir: Path, cfg: configuration.Config) -> int:
             f"{test_scores(test['final'])} (best/model.final.keras)"
         )
     counts = f"{outcome.trained} trained, {outcome.cached} cached, {outcome.failed} failed"
-    print(f"  {len(outcome.records)} evaluations ({counts}); stopped: {outcome.stop_reason}")
+    why = outcome.stop_reason
+    print(f"  {len(outcome.records)} evaluations ({counts}); "
+          + (why if why.startswith("stopped") else f"stopped: {why}"))  # fmt: skip
     print(f"  results: {run.path}")
     if run.tensorboard.is_dir():
         print(f"  tensorboard --logdir {run.tensorboard}")

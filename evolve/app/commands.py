@@ -26,7 +26,9 @@ def _load(run_dir: Path) -> tuple[RunDir, configuration.Config, list[dict[str, A
 
     run = RunDir(run_dir)
     cfg = read_config(run)  # a started run with nothing finished yet has no history: 0 records
-    records, _ = run.read_history()
+    records, dropped = run.read_history()
+    for note in dropped:  # a damaged line is left out of what is shown: say so
+        print(f"warning: {note} (resume sets it aside)", file=sys.stderr)
     return run, cfg, [r.to_json() for r in records]
 
 

@@ -105,7 +105,7 @@ class GeneticAlgorithm(Strategy):
             return DONE
         if self.steady:
             if self.asked >= self.size * self.generations:
-                self.stop_reason = f"{self.generations} generations of {self.size} evaluated"
+                self.stop_reason = generations_done(self.generations, self.size)
                 return DONE
             if not self.population:
                 return WAIT
@@ -192,7 +192,7 @@ class GeneticAlgorithm(Strategy):
     def _next_generation(self) -> None:
         if self.generation + 1 >= self.generations:
             self.finished = True
-            self.stop_reason = f"{self.generations} generations of {self.size} evaluated"
+            self.stop_reason = generations_done(self.generations, self.size)
             return
         scores = list(self._scores(self.population))
         keep = [self.population[i] for i in survival.elites(scores, self.elitism)]
@@ -301,3 +301,8 @@ class GeneticAlgorithm(Strategy):
         self.rungs = {
             g: {int(k): v for k, v in r.items()} for g, r in state.get("rungs", {}).items()
         }
+
+
+def generations_done(generations: int, size: int) -> str:
+    """``"3 generations of 8 evaluated"`` (``"1 generation"``: the noun agrees)."""
+    return f"{generations} generation{'' if generations == 1 else 's'} of {size} evaluated"

@@ -125,7 +125,8 @@ class Monitor(Observer):
                     gene_plots.draw, self.seen, self.direction, self.run.save_figure,
                     self.objective,
                 )  # fmt: skip
-        self.console.say(f"stopped: {stop_reason}")
+        said = stop_reason if stop_reason.startswith("stopped") else f"stopped: {stop_reason}"
+        self.console.say(said)
 
     def draw(self) -> None:
         if self.run is not None and self.seen:
