@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from evolve.execution.environment import quiet_process
+from evolve.execution.environment import pin_numerics, quiet_process
 from evolve.execution.evaluation import Evaluation, Status
 from evolve.execution.plain import plain_metrics
 
@@ -177,14 +177,17 @@ def run_trial(
     )  # fmt: skip
 
 
-def ready(keras: bool) -> dict[str, Any]:
+def ready(keras: bool, threads: int = 0) -> dict[str, Any]:
     """Run in a worker before the search, on any backend: raises ``RuntimeError`` (one line)
     when the worker cannot train (its start failed, or, for a Keras run, Keras does not
-    import); else where it runs and its resident memory in MB before any genome."""
+    import); else where it runs and its resident memory in MB before any genome. The run's
+    numerics (``threads``, ``pin_numerics``) are set before Keras is imported: a dask or ray
+    worker that imported TensorFlow here with its own settings would train differently."""
     try:
         if STARTUP_ERRORS:
             raise RuntimeError(STARTUP_ERRORS[0])
         if keras:
+            pin_numerics(threads)
             quiet_process()
             import keras as backend  # noqa: F401
     except Exception as exc:

@@ -155,7 +155,7 @@ class Session:
         before its first genome is one line (``SessionError``, ``ConfigError``)."""
         run = self.cfg.run
         try:
-            ready = self.in_worker("starting a worker", trial.ready, run.keras)
+            ready = self.in_worker("starting a worker", trial.ready, run.keras, run.threads)
         except RuntimeError as exc:  # the worker's own one-line account
             raise SessionError(str(exc)) from None
         if run.backend == "loky" and run.max_worker_rss_mb and (
