@@ -54,5 +54,32 @@ BOUNDS: dict[str, Bound] = {
     "training.learning_rate": Bound(0, rule="above 0", open_low=True),
     "training.weight_decay": AT_LEAST_0,
 }
-"""The lower (and fractions' upper) bounds; ``MOST`` (in ``config``) holds the upper bounds of
-what this engine can hold."""
+"""The lower (and fractions' upper) bounds; ``MOST`` holds the upper bounds of what this engine
+can hold."""
+
+MOST: dict[str, int | float] = {
+    "search.population": 1_000_000,
+    "search.generations": 1_000_000_000,
+    "search.budget": 1_000_000_000_000,
+    "search.min_epochs": 1_000_000,
+    "search.max_epochs": 1_000_000,
+    "search.eta": 1_000_000,
+    "training.epochs": 1_000_000,
+    "training.final_epochs": 1_000_000,
+    "training.patience": 1_000_000,
+    "training.batch_size": 1_000_000_000,
+    "run.workers": 4096,
+    "run.threads": 4096,
+    "run.workers_per_gpu": 256,
+    "run.keep_models": 1_000_000,
+    "run.retries_on_death": 1000,
+    "run.retries_on_failure": 1000,
+    "run.max_evals_per_worker": 1_000_000_000,
+    "run.max_worker_rss_mb": 1 << 30,
+    "run.timeout": 1e9,
+    "run.startup_timeout": 1e9,
+    "run.checkpoint_every": 1e9,
+}
+"""Upper bounds of the numeric settings: past them a run would fail later with a traceback
+(a population's arrays, a timer's limit) or start thousands of processes; each is far above
+any real run (a timeout of 1e9 s is 31 years)."""

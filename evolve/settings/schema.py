@@ -23,7 +23,7 @@ from typing import Any
 
 from evolve.search.registry import strategies
 from evolve.settings import sections
-from evolve.settings.bounds import BOUNDS
+from evolve.settings.bounds import BOUNDS, MOST
 
 SCHEMA_ID = "https://keras-evolve.invalid/config.schema.json"
 TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
@@ -72,7 +72,7 @@ def _setting_type(default: Any) -> dict[str, Any]:
 
 
 def _section(name: str, cls: type) -> dict[str, Any]:
-    from evolve.settings.config import MOST, choices
+    from evolve.settings.config import choices
 
     docs = field_docs()[cls.__name__]
     allowed = choices()
