@@ -21,9 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import evolve  # noqa: E402
-from evolve.settings import config  # noqa: E402
 from evolve.data import DataSpec  # noqa: E402
 from evolve.execution.loky_pool import auto_workers  # noqa: E402
+from evolve.settings import config  # noqa: E402
 from evolve.training.problem import KerasProblem  # noqa: E402
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from importlib import resources
 
 import numpy as np
 import pytest
@@ -132,7 +133,7 @@ def test_config_family_errors_are_config_errors(tmp_path):
 
 def test_the_default_space_proposes_the_same_first_generation_as_before():
     """Genome ids of today's default run, recorded before model families existed."""
-    cfg = config.load(config.__file__.replace("config.py", "default.toml"))
+    cfg = config.load(str(resources.files("evolve.app") / "default.toml"))
     space = cfg.space()
     strategy = make_strategy("ga", space, "maximize", 0, **cfg.search.strategy_params())
     first = [strategy.ask().id for _ in range(8)]

@@ -182,7 +182,7 @@ def edit_config(run, old, new):
 
 def test_adding_a_gene_to_the_config_is_named_on_resume(tmp_path):
     run = python_run(tmp_path)
-    edit_config(run, "[genes.x0]", '[genes.x9]\ntype = "flag"\n\n[genes.x0]')
+    edit_config(run, "x0 = {", 'x9 = {type = "flag"}\nx0 = {')
     with pytest.raises(ConfigError) as info:
         evolve.resume(run, toy, generations=1)
     assert "genes.x9 was added" in str(info.value) and "\n" not in str(info.value)
@@ -204,7 +204,7 @@ def test_with_no_checkpoint_the_history_is_checked_against_the_genes(tmp_path):
     run = python_run(tmp_path)
     (run / "checkpoint.json").unlink()
     (run / "checkpoint.prev.json").unlink(missing_ok=True)
-    edit_config(run, "[genes.x0]", '[genes.x9]\ntype = "flag"\n\n[genes.x0]')
+    edit_config(run, "x0 = {", 'x9 = {type = "flag"}\nx0 = {')
     with pytest.raises(ConfigError, match="in the history"):
         evolve.resume(run, toy, generations=1)
 
@@ -792,10 +792,11 @@ def test_auto_gpus_spread_more_workers_and_explicit_ids_stay_strict(monkeypatch)
 
 def test_reordered_genes_are_named_on_resume(tmp_path):
     run = python_run(tmp_path)
-    text = (run / "config.toml").read_text()
-    head, genes = text.split("[genes.x0]")
-    x0, rest = genes.split("[genes.x1]")
-    (run / "config.toml").write_text(head + "[genes.x1]" + rest.rstrip() + "\n\n[genes.x0]" + x0)
+    text = (run / "config.toml").read_text()  # config.toml holds one line per gene, in order
+    lines = text.splitlines(keepends=True)
+    x0 = next(i for i, line in enumerate(lines) if line.startswith("x0 = "))
+    lines[x0], lines[x0 + 1] = lines[x0 + 1], lines[x0]
+    (run / "config.toml").write_text("".join(lines))
     with pytest.raises(ConfigError, match=r"run\.gene_order changed"):
         evolve.resume(run, toy, generations=1)
 

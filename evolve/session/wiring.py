@@ -84,7 +84,6 @@ class Session:
         """Resolve workers and GPUs, build the Keras problem and describe its data; raises
         ``SessionError`` (or a config, dataset or run-directory error) before anything trains."""
         cfg, run = self.cfg, self.rundir
-        self.strategy = self.make_strategy()  # a strategy of yours that cannot be built: here
         if cfg.run.tensorboard:
             check_tensorboard(cfg, run)
         if self.launch.executor is None:
@@ -128,6 +127,7 @@ class Session:
             check_sendable(self.launch.fitness, cfg.run.backend, self.launch.executor)
         except ValueError as exc:
             raise SessionError(str(exc)) from None
+        self.strategy = self.make_strategy()  # the objective's direction is resolved by now
         self.executor = self.fresh_executor()  # a backend that cannot start fails here
 
     def _check_data(self, run: RunDir) -> None:

@@ -105,9 +105,10 @@ def load_saved(run: RunDir, current: dict[str, Any]) -> Saved:
 
 def in_saved_order(run: RunDir, genes: dict[str, Any]) -> dict[str, Any]:
     """The config's ``genes`` in the order the run's checkpoint recorded, when they are the
-    same genes: a ``config.toml`` written before genes kept their order put the genes declared
-    as tables after the plain ones, and the order of the genes is that of a genome's alleles.
-    Anything else (no checkpoint, other genes) is left for ``load_saved`` to judge."""
+    same genes in the order an earlier version wrote them: its ``config.toml`` put the genes
+    declared as tables after the plain ones, and the order of the genes is that of a genome's
+    alleles. Anything else (no checkpoint, other genes, genes reordered by hand) is left for
+    ``load_saved`` to judge."""
     try:
         state, _ = run.read_checkpoint()
     except (RunDirError, OSError, ValueError):
@@ -115,7 +116,9 @@ def in_saved_order(run: RunDir, genes: dict[str, Any]) -> dict[str, Any]:
     order = ((state or {}).get("config") or {}).get("run", {}).get("gene_order")
     if not isinstance(genes, dict) or not isinstance(order, list) or set(order) != set(genes):
         return genes
-    if order == list(genes):
+    written = [n for n in order if not isinstance(genes[n], dict)]
+    written += [n for n in order if isinstance(genes[n], dict)]  # tomli_w: sub-tables last
+    if order == list(genes) or written != list(genes):
         return genes
     return {name: genes[name] for name in order}
 
