@@ -241,7 +241,7 @@ def test_resume_extends_a_digits_run_without_training_anything_twice(root, tmp_p
     log = (run / "run.log").read_text()
     assert "resume: 3 finished evaluations kept, 0 in flight" in log
     missing = cli(root, "resume", str(tmp_path / "nothing"), timeout=60)
-    assert missing.returncode == 2 and "holds no run" in missing.stderr
+    assert missing.returncode == 2 and "nothing does not exist" in missing.stderr
     state = json.loads((run / "checkpoint.json").read_text())
     (run / "checkpoint.json").write_text(json.dumps({**state, "format": 7}))
     future = cli(root, "resume", str(run), timeout=300)
