@@ -31,6 +31,7 @@ class ModelKeeper(Observer):
         self.run = run
         self.keep = keep
         self.direction = direction
+        self.ranking = Ranking(direction)
         self.hold = hold
         self.reserve = reserve
         self.kept: list[Record] = []
@@ -83,7 +84,7 @@ class ModelKeeper(Observer):
         """``Ranking.key``: the rule of the run's best, so the exported model is the one the
         summary names, ties included (until a final pick by mean over seeds, which ``finish``
         exports)."""
-        return Ranking(self.direction).key(record)
+        return self.ranking.key(record)
 
     def _drop_previous_rung(self, record: Record) -> None:
         """A promotion is recorded: the state it continued from is no longer needed."""

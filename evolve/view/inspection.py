@@ -128,13 +128,14 @@ def summary(
     records: Sequence[Record], direction: str, top: int = 10, elites: int = 0
 ) -> dict[str, Any]:
     """Everything ``inspect`` shows, as plain data (``--json``)."""
-    best = Ranking(direction).best(records)
+    standings = Ranking(direction).standings(records)  # ranked once: best and leaderboard
+    best = standings[0].record if standings else None
     return {
         "evaluations": len(records),
         "trained": len(trained(records)),
         "cached": sum(r.get("cached_from") is not None for r in records),
         "best": best,
-        "leaderboard": Ranking(direction).leaderboard(records, top),
+        "leaderboard": [s.as_row() for s in standings[:top]],
         "generations": generations(records, direction, elites),
         "lineage": lineage(records, best["id"]) if best else [],
         "failures": failures(records),

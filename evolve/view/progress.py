@@ -28,6 +28,7 @@ class Progress:
         deferred: bool = False,
     ) -> None:
         self.direction = direction
+        self.ranking = Ranking(direction)
         self.best: float | None = None
         self.best_rung = 0
         self.bar: Any = None
@@ -54,7 +55,7 @@ class Progress:
         fitness = record["fitness"] if Status(record["status"]).succeeded else None
         if record.get("repeat", 0):
             fitness = None  # a re-evaluation's seed is not a new best (the mean decides)
-        ranking = Ranking(self.direction)  # a higher rung first, as the run's best
+        ranking = self.ranking  # a higher rung first, as the run's best
         if fitness is not None and (
             self.best is None
             or (rung(record), ranking.score(fitness)) > (self.best_rung, ranking.score(self.best))
