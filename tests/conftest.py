@@ -29,6 +29,13 @@ if "KERAS_HOME" not in os.environ:
     atexit.register(shutil.rmtree, os.environ["KERAS_HOME"], ignore_errors=True)
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto`` (pyproject's addopts): one test process per core, at most four. Each test
+    may start two worker processes of its own that import Keras (about 600 MB each), so more
+    test processes than cores only queue on the CPU."""
+    return max(1, min(psutil.cpu_count(logical=False) or os.cpu_count() or 1, 4))
+
+
 @pytest.fixture
 def root() -> Path:
     return ROOT
