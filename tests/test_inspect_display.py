@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import evolve
-from evolve.app.commands import human
+from evolve.app.inspect_text import human
 from evolve.rundir.store import RunDir
 from evolve.settings import config as configuration
 from evolve.view.inspection import unused_genes

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from evolve.app import cli
+from evolve.app import flags
 from evolve.search import DONE, Setting, SettingError, Strategy, make_strategy, register, registry
 from evolve.settings import config
 from evolve.settings.config import ConfigError
@@ -47,7 +47,7 @@ def hill_climber():
 
 def test_a_registered_strategy_is_known_everywhere(hill_climber, tmp_path):
     assert "hill" in config.choices()["search.strategy"]
-    assert "hill" in cli.overrides()["strategy"][2]  # the command line's help
+    assert "hill" in flags.overrides()["strategy"][2]  # the command line's help
     path = tmp_path / "c.toml"
     path.write_text("[search]\nstrategy = 'hill'\nstep_size = 3\n[genes]\nlayers = [1, 2]\n")
     cfg = config.load(path)

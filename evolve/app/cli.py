@@ -17,18 +17,15 @@ from typing import Any, NoReturn
 
 from evolve import session
 from evolve.app import naming
-from evolve.data import KERAS_DATASETS, SKLEARN_DATASETS, DatasetError
+from evolve.app.flags import overrides
+from evolve.app.run_report import report
+from evolve.data import DatasetError
 from evolve.engine.failures import EnvironmentFault
-from evolve.engine.ranking import seed_spread
-from evolve.engine.records import Outcome
-from evolve.execution import BACKENDS
 from evolve.rundir.store import RunDir, RunDirError
-from evolve.search.registry import SettingError, strategies
+from evolve.search.registry import SettingError
 from evolve.settings import config as configuration
 from evolve.settings.config import ConfigError
 from evolve.training.saved_models import ModelLoadError
-from evolve.view.inspection import space_of, unused_genes
-from evolve.view.progress import genes_line, test_scores
 from genomes.genes import GeneError
 
 PROG = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "run_evolution.py"
@@ -37,55 +34,6 @@ USER_ERRORS = (
     session.SessionError, ConfigError, GeneError, DatasetError, RunDirError, SettingError,
     ModelLoadError,
 )  # fmt: skip
-
-
-def overrides() -> dict[str, tuple[str, type, str]]:
-    """``--flag``: (config key, type, help); the lists of names come from the registries."""
-    return {
-        "generations": ("search.generations", int, "generations of the GA"),
-        "population": (
-            "search.population", int,
-            "population size (also sets how many genomes random, tpe, gp and smac try)",
-        ),
-        "seed": ("run.seed", int, "run seed: the same seed and config repeat the run"),
-        "dataset": (
-            "data.dataset", str,
-            f"digits, {', '.join((*SKLEARN_DATASETS, *KERAS_DATASETS))}, or a path: .npz, .csv, "
-            ".parquet, or a folder of images (one sub-folder per class)",
-        ),
-        "family": ("model.family", str, "cnn, mlp, or package.module:function (your build)"),
-        "epochs": (
-            "training.epochs", int, "most epochs per genome (early stopping may end sooner)"
-        ),
-        "strategy": ("search.strategy", str, ", ".join(strategies())),
-        "budget": ("search.budget", int, "most trainings in the run (0: the strategy decides)"),
-        "workers": ("run.workers", int, "parallel evaluations (0: automatic)"),
-        "backend": ("run.backend", str, f"{', '.join(BACKENDS)} (loky: this machine)"),
-        "address": ("run.address", str, "scheduler address for --backend dask or ray"),
-        "scheduler": ("run.address", str, "dask scheduler address, HOST:PORT (same as --address)"),
-        "gpus": (
-            "run.gpus", str, "auto (every visible GPU), none, or ids like 0,1: one worker each"
-        ),
-        "workers_per_gpu": ("run.workers_per_gpu", int, "workers sharing each GPU (default 1)"),
-        "timeout": ("run.timeout", float, "seconds one evaluation may run (0: no limit)"),
-        "final_epochs": (
-            "training.final_epochs", int,
-            "retrain the best on train + validation for N epochs and report its test accuracy",
-        ),
-        "name": ("run.name", str, "run name: the folder under results/"),
-        "fidelity": (
-            "search.fidelity", str,
-            "epochs: multi-fidelity (ASHA): train briefly, continue the best (ga, random, tpe)",
-        ),
-        "min_epochs": ("search.min_epochs", int, "--fidelity: epochs of the first rung (1)"),
-        "max_epochs": ("search.max_epochs", int, "--fidelity: epochs of the last rung (--epochs)"),
-        "eta": ("search.eta", int, "--fidelity: 1/eta of a rung is promoted, eta x the epochs (2)"),
-        "pruning": ("search.pruning", str, "median: stop trainings below the median curve"),
-        "final_reevaluations": (
-            "search.final_reevaluations", int,
-            "retrain the top genomes N more times with new seeds, pick the best mean (-1: auto)",
-        ),
-    }  # fmt: skip
 
 
 class Parser(argparse.ArgumentParser):
@@ -281,53 +229,3 @@ def resume_command(args: argparse.Namespace) -> int:
         args.run_dir, launch, args.generations, retry_failed=args.retry_failed
     )
     return report(outcome, args.run_dir, session.read_config(RunDir(args.run_dir)))
-
-
-def report(outcome: Outcome, run_dir: Path, cfg: configuration.Config) -> int:
-    """Print the summary of a finished run; exit code 1 when nothing trained or it aborted."""
-    run = RunDir(run_dir)
-    objective = cfg.search.objective
-    best = outcome.best
-    if best is None:
-        if not outcome.records:
-            print(f"error: nothing was trained ({outcome.stop_reason})", file=sys.stderr)
-            return 1
-        print(
-            f"no genome trained successfully ({outcome.failed} failed); see {run.history}",
-            file=sys.stderr,
-        )
-        return 1
-    test: dict[str, Any] = outcome.test
-    metrics = best.metrics
-    unused = unused_genes(space_of(cfg), best.genes)
-    print(f"best genome {best.id} (generation {best.generation}): "
-          f"{genes_line(best.genes, unused)}")  # fmt: skip
-    label = "validation accuracy" if objective == "val_accuracy" else objective
-    line = f"  {label} {best.fitness:.4f}"
-    spread = seed_spread(outcome.records, best.id)
-    if spread.get("seeds", 0) > 1:
-        line += f" (mean {spread['mean']:.4f} ± {spread['std']:.4f} over {spread['seeds']} seeds)"
-    if spread.get("failed"):
-        line += f" ({spread['failed']} re-evaluation(s) failed)"
-    if test_scores(test):
-        line += f"   {test_scores(test)}"
-    if "params" in metrics:
-        line += f"   parameters {metrics['params']:,}"
-    print(line)
-
-    if "final" in test:
-        print(
-            f"  retrained on train + validation for {test['final']['epochs']} epochs: "
-            f"{test_scores(test['final'])} (best/model.final.keras)"
-        )
-    counts = f"{outcome.trained} trained, {outcome.cached} cached, {outcome.failed} failed"
-    why = outcome.stop_reason
-    print(f"  {len(outcome.records)} evaluations ({counts}); "
-          + (why if why.startswith("stopped") else f"stopped: {why}"))  # fmt: skip
-    print(f"  results: {run.path}")
-    if run.tensorboard.is_dir():
-        print(f"  tensorboard --logdir {run.tensorboard}")
-    if outcome.aborted:
-        print(f"error: {outcome.stop_reason}", file=sys.stderr)
-        return 1
-    return 0

@@ -16,24 +16,21 @@ Every file other than the journal is written atomically: a temporary file, fsync
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
-import socket
 import time
 from pathlib import Path
 from typing import Any
 
 from evolve.engine import faults
-from evolve.engine.records import Record, RecordFormatError
+from evolve.engine.records import Record
+from evolve.rundir import lock as run_lock
 from evolve.rundir.atomic import copy_atomic, dump, write_atomic
+from evolve.rundir.errors import RunDirError
 from evolve.rundir.layout import BEST_MODEL
+from evolve.rundir.reading import CHECKPOINT_FORMAT, checkpoint_line, read_checkpoint, read_history
 
-CHECKPOINT_FORMAT = 1
-
-
-class RunDirError(ValueError):
-    """The run directory cannot be used; one line that says why."""
+__all__ = ["CHECKPOINT_FORMAT", "RunDir", "RunDirError"]
 
 
 class RunDir:
@@ -142,37 +139,13 @@ class RunDir:
                 folder.rmdir()
 
     def lock(self) -> None:
-        """Hold this run for this process's life; a second process gets a clear error.
-
-        The lock is a ``flock``: the kernel drops it when the holder dies, however it dies, so a
-        lock left by a killed run is taken over safely.
-        """
-        fd = os.open(self.lock_file, os.O_CREAT | os.O_RDWR, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(fd, 200).decode(errors="replace").strip() or "another process"
-            os.close(fd)
-            raise RunDirError(f"{self.path} is in use by {holder}; one process per run") from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}".encode())
-        self._lock = fd
+        """Hold this run for this process's life (``evolve.rundir.lock``); a second process
+        gets a ``RunDirError`` naming the holder."""
+        self._lock = run_lock.take(self.lock_file, self.path)
 
     def holder(self) -> str | None:
-        """Who holds this run's lock (``pid N on HOST``), when a live process does; ``None``
-        when no process runs it. Takes nothing: the lock is tried and let go at once."""
-        if not self.lock_file.exists():
-            return None
-        fd = os.open(self.lock_file, os.O_RDONLY)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return os.read(fd, 200).decode(errors="replace").strip() or "another process"
-        else:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            return None
-        finally:
-            os.close(fd)
+        """Who holds this run's lock (``pid N on HOST``), or ``None`` when no process does."""
+        return run_lock.holder(self.lock_file)
 
     def log(self, line: str) -> None:
         """Append a timestamped line to ``run.log``."""
@@ -180,76 +153,17 @@ class RunDir:
             handle.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
 
     def write_checkpoint(self, state: dict[str, Any]) -> None:
-        data = json.dumps({"format": CHECKPOINT_FORMAT, **state}, separators=(",", ":"))
-        write_atomic(self.checkpoint, data, keep_previous=self.previous_checkpoint)
+        text = checkpoint_line(state)
+        write_atomic(self.checkpoint, text, keep_previous=self.previous_checkpoint)
         faults.point("checkpoint")
 
     def read_checkpoint(self) -> tuple[dict[str, Any] | None, list[str]]:
-        """The newest readable checkpoint, and a note for each one that could not be used.
-
-        A checkpoint of an unknown format is an error, not something to skip.
-        """
-        notes: list[str] = []
-        for path in (self.checkpoint, self.previous_checkpoint):
-            if not path.exists():
-                continue
-            try:
-                state = json.loads(path.read_text())
-                version = state["format"]
-                if version != CHECKPOINT_FORMAT:
-                    raise RunDirError(
-                        f"{path.name} has format {version}; this version of the engine reads "
-                        f"format {CHECKPOINT_FORMAT}"
-                    )
-                state["strategy"], state["runner"]
-                return state, notes
-            except RunDirError:
-                raise
-            except (ValueError, KeyError, TypeError) as exc:
-                notes.append(f"{path.name} is damaged ({type(exc).__name__}); ignored")
-        return None, notes
+        """The newest readable checkpoint and notes on those left out (``reading``)."""
+        return read_checkpoint(self.checkpoint, self.previous_checkpoint)
 
     def read_history(self, repair: bool = False) -> tuple[list[Record], list[str]]:
-        """Every complete record of the journal, and a note for each line that was dropped.
-
-        A line cut short by a crash (the last one) or damaged elsewhere is skipped and noted.
-        Only with ``repair`` (a resume, which holds the run's lock) is the file mended: damaged
-        lines move to ``history.damaged.jsonl`` and ``history.jsonl`` keeps the good ones, so it
-        stays valid JSON lines; readers (``inspect``) never change it. A line of a format this
-        engine cannot read raises ``RunDirError``.
-        """
-        if not self.history.exists():
-            return [], []
-        raw = self.history.read_bytes()
-        records, notes, good, bad, offset = [], [], [], [], 0
-        for number, line in enumerate(raw.splitlines(keepends=True), start=1):
-            offset += len(line)
-            try:
-                data = json.loads(line)
-            except ValueError:
-                last = offset == len(raw) and not line.endswith(b"\n")
-                notes.append(
-                    f"dropped {'a half-written last' if last else 'a damaged'} line of "
-                    f"history.jsonl ({len(line)} bytes, line {number})"
-                )
-                bad.append(line if line.endswith(b"\n") else line + b"\n")
-                continue
-            try:
-                records.append(Record.from_json(data))
-            except (RecordFormatError, TypeError, AttributeError) as exc:
-                raise RunDirError(
-                    f"{self.history} line {number}: {exc}; it was written by another program "
-                    "or a version of the engine too old to resume"
-                ) from None
-            good.append(line)
-        if repair and bad:
-            with (self.path / "history.damaged.jsonl").open("ab") as handle:
-                handle.writelines(bad)
-                handle.flush()
-                os.fsync(handle.fileno())
-            write_atomic(self.history, b"".join(good))
-            notes.append("the dropped lines are kept in history.damaged.jsonl")
-        return records, notes
+        """Every complete record of the journal and notes on the lines dropped (``reading``)."""
+        return read_history(self.history, repair)
 
     def write_config(self, toml_text: str) -> None:
         write_atomic(self.config, toml_text)

@@ -76,3 +76,8 @@ def selection_operator(name: str, tournament_size: int, fraction: float) -> Any:
         known = ", ".join(selections.SELECTIONS)
         raise ValueError(f"unknown selection '{name}' (known: {known})")
     return selections.SELECTIONS[name]
+
+
+def generations_done(generations: int, size: int) -> str:
+    """``"3 generations of 8 evaluated"`` (``"1 generation"``: the noun agrees)."""
+    return f"{generations} generation{'' if generations == 1 else 's'} of {size} evaluated"

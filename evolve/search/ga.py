@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cmp_to_key
 from typing import Any
 
 import numpy as np
 
-from evolve.search._ga_parts import GA_SETTINGS, Member, check_combination, selection_operator
-from evolve.search.base import DONE, WAIT, Signal, Strategy, score
+from evolve.search._ga_parts import (
+    GA_SETTINGS,
+    Member,
+    check_combination,
+    generations_done,
+    selection_operator,
+)
+from evolve.search.base import DONE, WAIT, Signal, Strategy
 from evolve.search.operators import mutation as mutations
 from evolve.search.operators import replacement as survival
 from evolve.search.operators.crossover import CROSSOVERS
 from evolve.search.registry import register
+from evolve.search.rung_scores import rung_scores
 from genomes.genome import Genome
 from genomes.space import SearchSpace
 
@@ -141,25 +147,10 @@ class GeneticAlgorithm(Strategy):
         self.rungs.setdefault(genome.id, {})[rung] = fitness
 
     def _scores(self, members: list[Member]) -> np.ndarray:
-        """What selection, elitism and replacement compare (higher is better): the fitness;
-        under multi-fidelity, each member's rank (1 for the worst, n for the best) when members
-        are sorted by comparing each pair at the highest rung both reached. Such comparisons
-        can go round in a cycle (a beats b at rung 1, b beats c and c beats a at rung 0); the
-        sort then settles the cycle, and the ranks stay a total order."""
-        if not self.rungs:
-            return np.array([score(m.fitness, self.direction) for m in members])
-        levels = [{0: m.fitness, **self.rungs.get(m.genome.id, {})} for m in members]
-
-        def compare(i: int, j: int) -> int:
-            shared = max(levels[i].keys() & levels[j].keys())
-            a = score(levels[i][shared], self.direction)
-            b = score(levels[j][shared], self.direction)
-            return (a > b) - (a < b) or (j - i)  # ties: the earlier member ranks higher
-
-        order = sorted(range(len(members)), key=cmp_to_key(compare))
-        ranks = np.empty(len(members))
-        ranks[order] = np.arange(1, len(members) + 1)
-        return ranks
+        """What selection, elitism and replacement compare, higher is better (``rung_scores``:
+        the fitness, or under multi-fidelity the rank from comparisons at shared rungs)."""
+        return rung_scores([m.genome.id for m in members], [m.fitness for m in members],
+                           self.rungs, self.direction)  # fmt: skip
 
     def extend(self, generations: int) -> None:
         """Run ``generations`` more generations, also after the GA finished its own."""
@@ -301,8 +292,3 @@ class GeneticAlgorithm(Strategy):
         self.rungs = {
             g: {int(k): v for k, v in r.items()} for g, r in state.get("rungs", {}).items()
         }
-
-
-def generations_done(generations: int, size: int) -> str:
-    """``"3 generations of 8 evaluated"`` (``"1 generation"``: the noun agrees)."""
-    return f"{generations} generation{'' if generations == 1 else 's'} of {size} evaluated"

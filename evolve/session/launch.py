@@ -68,7 +68,7 @@ def start(cfg: Config, out: Path | None, launch: Launch, unique: bool = False) -
         session.prepare()
         run.write_config(cfg.to_toml())
     except BaseException:
-        session.stop_workers()  # before their log file goes: none writes into a removed run
+        session.workers.stop_made()  # before their log file goes: none writes into a removed run
         run.discard_if_unused()
         raise
     return session.run()
@@ -129,7 +129,7 @@ def resume(
             session.saved = load_saved(run, fingerprint(cfg, space))
         session.prepare()
     except BaseException:
-        session.stop_workers()
+        session.workers.stop_made()
         run.close()
         raise
     return session.run(resuming=True, more=generations)

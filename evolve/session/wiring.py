@@ -12,19 +12,10 @@ from evolve.engine.loop import Loop
 from evolve.engine.observers import Callback, Observers
 from evolve.engine.records import Outcome
 from evolve.execution import (
-    WaitTimeout,
     backend,
     check_sendable,
-    is_worker_death,
-    make_executor,
-    stop,
-    trial,
-    wait_for,
 )
-from evolve.execution.environment import auto_threads
-from evolve.execution.loky_pool import WorkerSettings
-from evolve.execution.placement import GpuError, place
-from evolve.execution.trial import accepts, one_line
+from evolve.execution.trial import accepts
 from evolve.rundir.journal import Journal
 from evolve.rundir.keeper import ModelKeeper
 from evolve.rundir.mending import set_aside
@@ -40,8 +31,8 @@ from evolve.session.checks import (
     limit_notes,
     schedule,
     schedule_notes,
-    slot_folder,
 )
+from evolve.session.workers import Workers
 from evolve.settings import config as configuration
 from evolve.settings.config import KERAS_FITNESS, PYTHON_BUILD, Config
 from evolve.settings.fitness import SessionError, fitness_path
@@ -70,12 +61,9 @@ class Session:
                 cfg.model.build_code = code_digest(launch.build)
         self.data: dict[str, Any] | None = None
         self.problem: Any = None
-        self.settings = WorkerSettings()
-        self.gpus: tuple[str, ...] = ()
+        self.workers = Workers(cfg, run, launch.executor)
         self.executor: Executor | None = None
         self._space: SearchSpace | None = None
-        self._made: Executor | None = None
-        """The last executor this session made on its backend (``stop_workers``)."""
         self.saved: Saved | None = None
         self.strategy: Strategy | None = None
         """A resumed run's checkpoint and journal (``resume`` reads them before anything)."""
@@ -87,32 +75,11 @@ class Session:
         if cfg.run.tensorboard:
             check_tensorboard(cfg, run)
         if self.launch.executor is None:
-            try:
-                placement = place(
-                    cfg.run.backend, cfg.run.workers, cfg.run.address, cfg.run.gpus,
-                    cfg.run.workers_per_gpu,
-                )  # fmt: skip
-            except (GpuError, ValueError) as exc:
-                raise SessionError(str(exc)) from None
-            except OSError as exc:
-                raise SessionError(f"cannot reach the {cfg.run.backend} cluster: {exc}") from None
-            cfg.run.workers, self.gpus = placement.workers, placement.slots
-            cfg.run.threads = cfg.run.threads or auto_threads(placement.workers)
-            slots = str(run.gpu_slots) if run else slot_folder(placement.slots)
-            self.settings = WorkerSettings(
-                log_path=str(run.workers_log.resolve()) if run else None,
-                preload_keras=cfg.run.keras,
-                lock_dir=slots,
-                gpu_slots=placement.slots,
-                hide_gpus=placement.hide_gpus,
-                max_evals=cfg.run.max_evals_per_worker,
-                max_rss_mb=cfg.run.max_worker_rss_mb,
-                threads=cfg.run.threads,
-            )
+            self.workers.place()
         if cfg.run.keras and run is not None:
             self._check_data(run)
         if self.launch.executor is None:
-            self._check_workers()
+            self.workers.check()
         if cfg.run.keras:
             self._prepare_keras()
         self.launch.fitness = self.launch.fitness or self.problem
@@ -128,7 +95,7 @@ class Session:
         except ValueError as exc:
             raise SessionError(str(exc)) from None
         self.strategy = self.make_strategy()  # the objective's direction is resolved by now
-        self.executor = self.fresh_executor()  # a backend that cannot start fails here
+        self.executor = self.workers.fresh()  # a backend that cannot start fails here
 
     def _check_data(self, run: RunDir) -> None:
         """Record a fingerprint of the data files a run trains on; on resume, refuse data that
@@ -148,49 +115,6 @@ class Session:
         if current is not None:
             run.write_json(run.data_fingerprint, current)
 
-    def _check_workers(self) -> None:
-        """One worker of the run's backend asked whether it can train, before anything else
-        runs there: a backend that does not import (``KERAS_BACKEND=jax`` without jax), a GPU
-        not claimed, a worker that never answers, or a memory limit below what a worker holds
-        before its first genome is one line (``SessionError``, ``ConfigError``)."""
-        run = self.cfg.run
-        try:
-            ready = self.in_worker("starting a worker", trial.ready, run.keras, run.threads)
-        except RuntimeError as exc:  # the worker's own one-line account
-            raise SessionError(str(exc)) from None
-        if run.backend == "loky" and run.max_worker_rss_mb and (
-            ready["rss_mb"] >= run.max_worker_rss_mb
-        ):
-            raise configuration.ConfigError(
-                f"run.max_worker_rss_mb = {run.max_worker_rss_mb} is below what a worker holds "
-                f"before it trains anything ({ready['rss_mb']:.0f} MB with "
-                f"{'Keras' if run.keras else 'the engine'} imported): raise it well above "
-                "that, or set 0 for no limit"
-            )
-
-    def in_worker(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:
-        """``fn(*args)`` in a worker of the run's backend, waited for at most
-        ``run.startup_timeout`` seconds: ``SessionError`` naming ``what`` when it overran (the
-        worker is stopped) or when the worker failed to start. Errors ``fn`` raises itself
-        reach the caller as they are."""
-        executor = self.fresh_executor()
-        seconds = self.cfg.run.startup_timeout
-        try:
-            return wait_for(executor.submit(fn, *args), seconds, what)
-        except WaitTimeout as exc:
-            self._stop(executor)
-            raise SessionError(
-                f"{exc} (run.startup_timeout); nothing was started: raise it for slow starts "
-                "(a large dataset, a slow file system), or look for what hangs"
-            ) from None
-        except Exception as exc:
-            if is_worker_death(exc):
-                raise SessionError(
-                    f"{what}: the worker process died ({one_line(exc)}); its own output is in "
-                    f"{self.settings.log_path or 'the terminal'}"
-                ) from None
-            raise
-
     def space(self) -> SearchSpace:
         """The run's search space: given in Python, or the config's (with the family's rule)."""
         if self._space is None:
@@ -202,18 +126,7 @@ class Session:
         from evolve.training.keras_run import wire
 
         self.problem, self.data = wire(self.cfg, self.rundir, self.space(), self.launch.build,
-                                       self.in_worker)  # fmt: skip
-
-    def fresh_executor(self) -> Executor:
-        """The user's executor, or the backend's (a working one again after a worker died)."""
-        if self.launch.executor is not None:
-            return self.launch.executor
-        run = self.cfg.run
-        try:
-            self._made = make_executor(run.backend, run.workers, run.address, self.settings)
-        except (ValueError, OSError) as exc:
-            raise SessionError(str(exc)) from None
-        return self._made
+                                       self.workers.call)  # fmt: skip
 
     def make_strategy(self) -> Strategy:
         """The run's strategy with its schedulers (``schedule``), from the saved state when it
@@ -223,13 +136,6 @@ class Session:
             s.strategy, self.space(), s.direction, self.cfg.run.seed, **s.strategy_params()
         )
         return schedule(strategy, self.cfg, self.saved.state if self.saved is not None else None)
-
-    def stop_workers(self) -> None:
-        """End the workers this session started (a run that failed to start: nothing of
-        theirs is wanted, and their run directory may be removed next)."""
-        if self._made is not None:
-            self._stop(self._made)
-            self._made = None
 
     def run(self, resuming: bool = False, more: int = 0) -> Outcome:
         """Run (or continue) the search; returns its ``Outcome`` with the final report."""
@@ -259,8 +165,8 @@ class Session:
             ordered=s.ordered, target=s.target,
             policy=FailurePolicy(cfg.run.timeout, cfg.run.retries_on_death,
                                  cfg.run.retries_on_failure, cfg.run.max_failure_share),
-            renew=self.fresh_executor if self.launch.executor is None else None,
-            stop=self._stop if self.launch.executor is None else None,
+            renew=self.workers.fresh if self.launch.executor is None else None,
+            stop=self.workers.stop if self.launch.executor is None else None,
             checkpoint_every=cfg.run.checkpoint_every,
             on_record=observers.on_record,
             on_replay=observers.on_replay, on_checkpoint=self._checkpointer(space),
@@ -291,8 +197,8 @@ class Session:
             console.close()
             if run is not None:
                 final_epochs = cfg.training.final_epochs
-                write_outcome(run, outcome, self.problem, final_epochs, self.fresh_executor,
-                              self._stop)  # fmt: skip
+                write_outcome(run, outcome, self.problem, final_epochs, self.workers.fresh,
+                              self.workers.stop)  # fmt: skip
         except KeyboardInterrupt:
             console.log(f"interrupted: finished evaluations are kept; resume {run.path} to "
                         "continue" if run else "interrupted")  # fmt: skip
@@ -300,7 +206,7 @@ class Session:
         finally:
             console.close()
             if loop.in_flight and self.launch.executor is None:  # interrupted, or stopped:
-                self._stop(loop.executor)  # what runs is trained again on resume; never wait
+                self.workers.stop(loop.executor)  # what runs is trained again on resume; never wait
             if run is not None:
                 run.close()
             if self.launch.executor is None:
@@ -309,10 +215,6 @@ class Session:
                     release()
         outcome.run_dir = run.path if run is not None else None
         return outcome
-
-    def _stop(self, executor: Executor, future: Any = None) -> bool:
-        """End what runs on the backend's ``executor`` (see ``execution.stop``)."""
-        return stop(self.cfg.run.backend, executor, future)
 
     def _checkpointer(self, space: SearchSpace) -> Callable[[dict[str, Any]], None] | None:
         """Saves the loop's state with what it depends on in the config (checked on resume)."""
@@ -345,7 +247,7 @@ class Session:
         cfg, run = self.cfg, self.rundir
         if run is None:
             return
-        where = f" on GPUs {','.join(sorted(set(self.gpus)))}" if self.gpus else ""
+        where = f" on GPUs {','.join(sorted(set(self.workers.gpus)))}" if self.workers.gpus else ""
         what = cfg.data.dataset if cfg.run.keras else cfg.run.fitness
         d = self.data
         task = (f"{d['num_classes']} classes" if d.get("num_classes") else d["task"]) if d else ""

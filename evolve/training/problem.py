@@ -5,22 +5,20 @@ Each worker process loads its dataset once (``_splits``) and keeps it for its li
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from evolve.data import DataSpec, Splits, model_inputs, prepare
 from evolve.data.fingerprint import verify
 from evolve.execution.environment import pin_numerics
-from evolve.execution.trial import EvaluationTimeout, RunDirWriteError, one_line
+from evolve.execution.trial import EvaluationTimeout, one_line
 from evolve.rundir.layout import model_path
-from evolve.training.saved_models import load_model
+from evolve.training.callbacks import median_pruner, time_limit
+from evolve.training.saved_models import load_model, save_model
 from evolve.training.tensorboard_log import SessionLog
 from genomes.families import InputSpec, OutputSpec, get_family
 from genomes.families.training import compile_model, training_values
@@ -163,11 +161,11 @@ class KerasProblem:
             board = SessionLog(self.tensorboard_dir, genome_id, fidelity.repeat, initial)
             callbacks.append(board.callback(keras))  # writes nothing until fit starts
             board.start(genes)
-        pruner = _median_pruner(keras, fidelity.prune) if fidelity.prune else None
+        pruner = median_pruner(keras, fidelity.prune) if fidelity.prune else None
         if pruner is not None:
             callbacks.append(pruner)
         if self.timeout:
-            limit = _time_limit(keras, self.timeout - (time.perf_counter() - started))
+            limit = time_limit(keras, self.timeout - (time.perf_counter() - started))
             callbacks.append(limit)
         fit_started = time.perf_counter()
         try:
@@ -255,61 +253,6 @@ class Fidelity:
     initial_epoch: int = 0
     repeat: int = 0
     prune: dict[str, Any] | None = None
-
-
-def _median_pruner(keras: Any, limits: dict[str, Any]) -> Any:
-    """A callback that stops training at the first epoch whose objective is worse than the
-    median of earlier trainings at that epoch (``MedianRule.limits``)."""
-    from evolve.search.fidelity.pruning import worse
-
-    objective, direction = limits["objective"], limits["direction"]
-    medians = limits["medians"]
-
-    class MedianPruner(keras.callbacks.Callback):
-        def __init__(self) -> None:
-            super().__init__()
-            self.pruned_at = 0
-
-        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            value = (logs or {}).get(objective)
-            if value is None or epoch >= len(medians):
-                return
-            if worse(float(value), medians[epoch], direction):
-                self.pruned_at = epoch + 1
-                self.model.stop_training = True
-
-    return MedianPruner()
-
-
-def save_model(model: Any, path: Path) -> None:
-    """Save ``model`` to ``path`` whole or not at all (a temporary file, then rename); a
-    failure is the run directory's (``RunDirWriteError``), never the genome's."""
-    tmp = path.with_name(f".{path.stem}.tmp.keras")
-    try:
-        model.save(tmp)
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        reason = f"cannot save {path.name}: {exc.strerror or exc}"
-        raise RunDirWriteError(exc.errno, reason) from exc
-
-
-def _time_limit(keras: Any, seconds: float) -> Any:
-    """A callback that stops training once ``seconds`` have passed."""
-
-    class TimeLimit(keras.callbacks.Callback):
-        def __init__(self) -> None:
-            super().__init__()
-            self.deadline = time.monotonic() + seconds
-            self.expired = False
-
-        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
-            if time.monotonic() > self.deadline:
-                self.expired = True
-                self.model.stop_training = True
-
-    return TimeLimit()
 
 
 def retrain_and_test(

@@ -1,4 +1,4 @@
-"""Loading a run's trained models back, and exporting the best one as a SavedModel.
+"""Saving and loading a run's trained models, and exporting the best one as a SavedModel.
 
 Every place that loads a model of a run comes here (the final test report, ``inspect``,
 ``export``, a promoted genome continuing from its rung, ``Outcome.best_model``), so a model of
@@ -9,6 +9,7 @@ a class Keras still cannot find is one line naming the module that must be impor
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import shutil
@@ -18,7 +19,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from evolve.execution.trial import one_line
+from evolve.execution.trial import RunDirWriteError, one_line
 
 
 class ModelLoadError(ValueError):
@@ -141,3 +142,17 @@ def written(write: Any, target: Path) -> None:
         raise ExportError(f"cannot write {target}: {one_line(exc)}") from None
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def save_model(model: Any, path: Path) -> None:
+    """Save ``model`` to ``path`` whole or not at all (a temporary file, then rename); a
+    failure is the run directory's (``RunDirWriteError``), never the genome's."""
+    tmp = path.with_name(f".{path.stem}.tmp.keras")
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        reason = f"cannot save {path.name}: {exc.strerror or exc}"
+        raise RunDirWriteError(exc.errno, reason) from exc
