@@ -18,7 +18,7 @@ import evolve
 from evolve.engine.ranking import Ranking, seed_spread
 from evolve.search import DONE, WAIT, make_strategy
 from evolve.search.base import Proposal
-from evolve.search.fidelity import (
+from evolve.search.schedulers import (
     FinalPick,
     MedianRule,
     SuccessiveHalving,
@@ -96,7 +96,7 @@ def drive(strategy, fitness):
             proposal = Proposal(proposal)
         asked.append(proposal)
         genes = dict(proposal.genome.genes)
-        strategy.tell_proposal(proposal, fitness(genes, epochs=proposal.epochs))
+        strategy.tell_proposal(proposal, fitness(genes, epochs=proposal.request.epochs))
     raise AssertionError("never finished")
 
 
@@ -113,14 +113,14 @@ def test_asha_promotes_the_top_third_of_each_rung_and_continues_them():
 
     for proposal in drive(asha, fitness):
         gid = proposal.genome.id
-        order.append((gid, proposal.rung))
-        results[gid, proposal.rung] = fitness(dict(proposal.genome.genes), proposal.epochs)
-        if proposal.rung:  # continues from the rung below, which came first and was in its top
-            assert proposal.initial_epoch == (1, 3, 9)[proposal.rung - 1]
-            assert proposal.epochs == (1, 3, 9)[proposal.rung]
-            earlier = order[: order.index((gid, proposal.rung))]
-            below = [results[g, r] for g, r in earlier if r == proposal.rung - 1]
-            mine = results[gid, proposal.rung - 1]
+        order.append((gid, proposal.request.rung))
+        results[gid, proposal.request.rung] = fitness(dict(proposal.genome.genes), proposal.request.epochs)
+        if proposal.request.rung:  # continues from the rung below, which came first and was in its top
+            assert proposal.request.initial_epoch == (1, 3, 9)[proposal.request.rung - 1]
+            assert proposal.request.epochs == (1, 3, 9)[proposal.request.rung]
+            earlier = order[: order.index((gid, proposal.request.rung))]
+            below = [results[g, r] for g, r in earlier if r == proposal.request.rung - 1]
+            mine = results[gid, proposal.request.rung - 1]
             assert sum(v > mine for v in below) < len(below) / 3
     per_rung = [sum(r == k for _, r in order) for k in range(3)]
     # 27 genomes; at least the final top third of each rung promoted, and few more (an
@@ -481,10 +481,11 @@ def test_a_positional_only_epochs_is_refused_and_none_means_unset():
 @pytest.mark.unit
 def test_a_promotion_that_restarted_is_recorded_from_epoch_zero():
     from evolve.engine.records import Trial
+    from evolve.search.request import TrainingRequest
 
     space = SearchSpace.from_config(SPACE)
-    trial = Trial(3, space.sample(np.random.default_rng(0)), 0, 7, rung=2, fidelity=9,
-                  initial_epoch=3)  # fmt: skip
+    request = TrainingRequest(epochs=9, initial_epoch=3, rung=2)
+    trial = Trial(3, space.sample(np.random.default_rng(0)), 0, 7, request)
     from evolve.execution.evaluation import Evaluation, Status
 
     result = Evaluation(Status.OK, 1.0, {"restarted": "gone"})

@@ -266,8 +266,8 @@ def test_the_bar_of_an_extended_run_shows_its_whole_total_from_the_first_draw(tm
 
 @pytest.mark.unit
 def test_the_final_picks_expected_trainings_count_the_earlier_picks():
-    from evolve.search.fidelity.final_pick import FinalPick
     from evolve.search.ga import GeneticAlgorithm
+    from evolve.search.schedulers.final_pick import FinalPick
     from genomes.space import SearchSpace
 
     space = SearchSpace.from_config({"x": {"type": "int", "min": 0, "max": 99}})

@@ -19,7 +19,6 @@ from evolve.engine.stopping import StopRules
 from evolve.engine.telling import Teller
 from evolve.execution.trial import run_trial
 from evolve.search.base import DONE, WAIT, Proposal, Strategy
-from evolve.search.fidelity.pruning import MedianRule
 from genomes.genome import Genome
 
 RecordHook = Callable[[Record], None]
@@ -40,7 +39,8 @@ class Loop:
 
     ``on_record`` sees each new record (to write the journal), ``on_replay`` each record read
     back on resume, ``on_checkpoint`` the state to save, at most every ``checkpoint_every`` s.
-    ``pruner`` (median pruning) sees every record and gives each new training its limits.
+    The strategy ``observe``s every record (a scheduler such as the median rule reads the
+    curves); each trial trains under its proposal's ``TrainingRequest``.
     """
 
     def __init__(
@@ -62,7 +62,6 @@ class Loop:
         on_record: RecordHook | None = None,
         on_replay: RecordHook | None = None,
         on_checkpoint: Callable[[dict[str, Any]], None] | None = None,
-        pruner: MedianRule | None = None,
     ) -> None:
         self.strategy = strategy
         self.fitness = fitness
@@ -77,7 +76,6 @@ class Loop:
         self.stop = stop
         self.on_record = on_record or (lambda record: None)
         self.on_replay = on_replay or (lambda record: None)
-        self.pruner = pruner
         self.ledger = Ledger()
         self.teller = Teller(strategy, self.ledger, self.workers, ordered)
         self.checkpoints = Checkpoints(on_checkpoint, checkpoint_every)
@@ -146,10 +144,7 @@ class Loop:
                 proposal.genome,
                 self.strategy.generation,
                 trial_seed(self.seed, ledger.next_index),
-                proposal.rung,
-                proposal.epochs,
-                proposal.initial_epoch,
-                proposal.repeat,
+                proposal.request,
             )
             ledger.next_index += 1
             self._start(trial)
@@ -181,12 +176,9 @@ class Loop:
     def _submit(self, trial: Trial) -> None:
         self.failures.submitted(trial)
         g = trial.genome
-        keywords: dict[str, Any] = trial.keywords
-        if self.pruner is not None and not trial.repeat:  # a re-evaluation trains in full
-            keywords["prune"] = self.pruner.limits()
         future = self.executor.submit(
             run_trial, self.fitness, dict(g.genes), trial.seed, g.id, self.objective,
-            self.failures.policy.hard_timeout, keywords,
+            self.failures.policy.hard_timeout, trial.request.keywords(),
         )  # fmt: skip
         self.in_flight[future] = trial
         self.submitted_at[future] = time.monotonic()
@@ -242,8 +234,7 @@ class Loop:
         ledger.records.append(record)
         self.failures.tally(record, len(ledger.records))
         self.stops.see(record)
-        if self.pruner is not None:
-            self.pruner.see(record)
+        self.strategy.observe(record)
         if replayed:
             self.on_replay(record)
         else:
@@ -265,8 +256,7 @@ class Loop:
         for record in self.ledger.records:
             self.on_replay(record)
             self.stops.see(record)
-            if self.pruner is not None:
-                self.pruner.see(record)
+            self.strategy.observe(record)
 
     @property
     def pending(self) -> list[Trial]:

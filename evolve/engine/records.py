@@ -20,6 +20,7 @@ import numpy as np
 
 from evolve.engine.ranking import Ranking, seed_spread
 from evolve.execution.evaluation import Evaluation, Status
+from evolve.search.request import FULL, TrainingRequest
 from genomes.genome import Genome
 
 
@@ -183,40 +184,28 @@ class Outcome:
 
 @dataclass
 class Trial:
-    """One proposal on its way: the genome, its place in ask order and its training seed."""
+    """One proposal on its way: the genome, its place in ask order, its training seed and how
+    far it trains (``request``, carried whole from the proposal to the record)."""
 
     index: int
     genome: Genome
     generation: int
     seed: int
-    rung: int = 0
-    fidelity: int = 0
-    initial_epoch: int = 0
-    repeat: int = 0
+    request: TrainingRequest = FULL
 
     @property
     def key(self) -> str:
         """What the cache answers by: the genome at its fidelity (a repeat: never answered)."""
-        return fidelity_key(self.genome.id, self.fidelity, self.repeat)
-
-    @property
-    def keywords(self) -> dict[str, int]:
-        """The fitness's fidelity keywords (``run_trial``'s ``fidelity``), those set."""
-        given = {"epochs": self.fidelity, "initial_epoch": self.initial_epoch,
-                 "repeat": self.repeat}  # fmt: skip
-        return {k: v for k, v in given.items() if v}
+        return fidelity_key(self.genome.id, self.request.epochs, self.request.repeat)
 
     def to_json(self) -> dict[str, Any]:
-        data = {
+        return {
             "index": self.index,
             "genome": self.genome.to_dict(),
             "generation": self.generation,
             "seed": self.seed,
+            **self.request.to_json(),
         }
-        for key in OPTIONAL:
-            if getattr(self, key):
-                data[key] = getattr(self, key)
-        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Trial:
@@ -229,7 +218,7 @@ class Trial:
         }
         return cls(
             data["index"], Genome.from_dict(genome), data["generation"], data["seed"],
-            **{key: int(data.get(key, 0)) for key in OPTIONAL},
+            TrainingRequest.from_json(data),
         )  # fmt: skip
 
     def record(self, result: Evaluation, attempts: int) -> Record:
@@ -254,11 +243,12 @@ class Trial:
             rss_mb=result.rss_mb,
             started=result.started,
             attempts=attempts,
-            rung=self.rung,
-            fidelity=self.fidelity,
+            rung=self.request.rung,
+            fidelity=self.request.epochs,
             # a promotion whose saved state was gone trained from epoch 0 (metrics.restarted)
-            initial_epoch=0 if (result.metrics or {}).get("restarted") else self.initial_epoch,
-            repeat=self.repeat,
+            initial_epoch=0 if (result.metrics or {}).get("restarted")
+            else self.request.initial_epoch,
+            repeat=self.request.repeat,
         )
 
     def cached(self, original: Record) -> Record:

@@ -48,7 +48,5 @@ class Teller:
                 collect()
 
     def _tell(self, trial: Trial, record: Record) -> None:
-        proposal = Proposal(
-            trial.genome, trial.rung, trial.fidelity, trial.initial_epoch, trial.repeat
-        )
+        proposal = Proposal(trial.genome, trial.request)
         self.strategy.tell_proposal(proposal, record.fitness if record.succeeded else None)

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from evolve.search.registry import Setting, SettingError, strategy_settings, suggest
+from evolve.search.request import FULL, TrainingRequest
 from genomes.genome import Genome
 from genomes.space import SearchSpace
 
@@ -31,21 +32,12 @@ DONE = Signal.DONE
 
 @dataclass(frozen=True)
 class Proposal:
-    """A genome to evaluate at a fidelity: what a multi-fidelity or re-evaluating strategy
-    asks for (a plain ``Genome`` from ``ask`` means ``Proposal(genome)``).
-
-    ``epochs`` is the training length to reach (0: the problem's own, full fidelity);
-    ``initial_epoch`` how many epochs an earlier rung already trained, whose saved state the
-    fitness continues from (Keras' ``fit(initial_epoch=...)``); ``rung`` the rung's number;
-    ``repeat`` 0 for a genome's first evaluation at this fidelity, ``n`` for its n-th
-    re-evaluation with a new seed (never answered from the cache).
-    """
+    """A genome to train, and how far (``TrainingRequest``): what a multi-fidelity or
+    re-evaluating strategy, or a scheduler, asks for (a plain ``Genome`` from ``ask`` means
+    ``Proposal(genome)``, a full training)."""
 
     genome: Genome
-    rung: int = 0
-    epochs: int = 0
-    initial_epoch: int = 0
-    repeat: int = 0
+    request: TrainingRequest = FULL
 
 
 def score(fitness: float | None, direction: str) -> float:
@@ -179,6 +171,12 @@ class Strategy(ABC):
         rung), else 0."""
         base = getattr(self, "base", None)
         return base.full_fidelity if isinstance(base, Strategy) else 0
+
+    def observe(self, record: Mapping[str, Any]) -> None:
+        """Every record of the run, as it is recorded or replayed on resume (cache hits and
+        failures included). Ignored by default; a scheduler that reads learning curves (the
+        median rule) keeps what it needs."""
+        return None
 
     def promoted(self, genome: Genome, rung: int, fitness: float | None) -> None:
         """A genome told earlier was trained further, to ``rung``, with ``fitness`` there

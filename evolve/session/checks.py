@@ -11,8 +11,9 @@ from typing import Any
 
 from evolve.rundir.store import RunDir
 from evolve.search.base import Strategy
-from evolve.search.fidelity import (
+from evolve.search.schedulers import (
     FinalPick,
+    MedianStopping,
     SuccessiveHalving,
     final_plan,
     rung_epochs,
@@ -22,15 +23,18 @@ from evolve.settings.config import Config
 
 
 def schedule(strategy: Strategy, cfg: Config, saved: dict[str, Any] | None = None) -> Strategy:
-    """``strategy`` under the run's multi-fidelity schedule (``SuccessiveHalving``) and final
-    pick (``FinalPick``), as ``[search]`` sets them; ``saved``, a resumed run's checkpoint,
-    keeps the final pick it was started with."""
+    """``strategy`` under the run's schedulers, as ``[search]`` sets them: the multi-fidelity
+    schedule (``SuccessiveHalving``) or the median rule (``MedianStopping``), then the final
+    pick (``FinalPick``); ``saved``, a resumed run's checkpoint, keeps the final pick it was
+    started with."""
     s = cfg.search
     top_epochs, top_rung = 0, 0
     if s.fidelity:
         rungs = rung_epochs(s.min_epochs, configuration.max_epochs(cfg), s.eta)
         strategy = SuccessiveHalving(strategy, rungs, s.eta)
         top_epochs, top_rung = rungs[-1], len(rungs) - 1
+    if s.pruning:
+        strategy = MedianStopping(strategy, s.objective)
     kept = (saved or {}).get("strategy", {})
     if kept.get("name") == "final_pick":
         top, repeats = kept["top"], kept["repeats"]

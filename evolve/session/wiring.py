@@ -21,11 +21,8 @@ from evolve.rundir.keeper import ModelKeeper
 from evolve.rundir.mending import set_aside
 from evolve.rundir.store import RunDir
 from evolve.search.base import Strategy
-from evolve.search.fidelity import (
-    FinalPick,
-    MedianRule,
-)
 from evolve.search.registry import make_strategy
+from evolve.search.schedulers import FinalPick
 from evolve.session.checks import (
     check_tensorboard,
     limit_notes,
@@ -170,7 +167,6 @@ class Session:
             checkpoint_every=cfg.run.checkpoint_every,
             on_record=observers.on_record,
             on_replay=observers.on_replay, on_checkpoint=self._checkpointer(space),
-            pruner=MedianRule(s.objective, s.direction) if s.pruning else None,
         )  # fmt: skip
         try:
             self._announce(console, resuming)

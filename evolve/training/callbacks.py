@@ -5,6 +5,7 @@ imports nothing of TensorFlow itself."""
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -25,10 +26,10 @@ def time_limit(keras: Any, seconds: float) -> Any:
     return TimeLimit()
 
 
-def median_pruner(keras: Any, limits: dict[str, Any]) -> Any:
+def median_pruner(keras: Any, limits: Mapping[str, Any]) -> Any:
     """A callback that stops training at the first epoch whose objective is worse than the
     median of earlier trainings at that epoch (``MedianRule.limits``)."""
-    from evolve.search.fidelity.pruning import worse
+    from evolve.search.schedulers.median import worse
 
     objective, direction = limits["objective"], limits["direction"]
     medians = limits["medians"]

@@ -17,6 +17,7 @@ from evolve.data.fingerprint import verify
 from evolve.execution.environment import pin_numerics
 from evolve.execution.trial import EvaluationTimeout, one_line
 from evolve.rundir.layout import model_path
+from evolve.search.request import TrainingRequest
 from evolve.training.callbacks import median_pruner, time_limit
 from evolve.training.saved_models import load_model, save_model
 from evolve.training.tensorboard_log import SessionLog
@@ -101,13 +102,14 @@ class KerasProblem:
         """Train ``genes``' network and return its validation metrics (``val_*``), its size,
         timings and learning curve (``curve``: each ``val_*`` metric after every epoch).
 
-        Full fidelity (``epochs`` 0): ``self.epochs`` with early stopping on validation loss,
-        the model saved as ``<genome_id>.keras``. A rung of a multi-fidelity run (``epochs``
-        > 0): ``epochs`` epochs (early stopping only at the top rung, ``epochs >=
-        self.epochs``; a lower rung trains them all), continuing from the state that the
-        rung of ``initial_epoch`` saved (``<genome_id>.e<initial_epoch>.keras``, weights and
-        optimizer; trained afresh, noted in ``restarted``, when that file is gone), saved as
-        ``<genome_id>.e<epochs>.keras``. ``repeat`` > 0 (a re-evaluation) saves nothing.
+        The keywords are those of a ``TrainingRequest``. Full fidelity (``epochs`` 0):
+        ``self.epochs`` with early stopping on validation loss, the model saved as
+        ``<genome_id>.keras``. A rung of a multi-fidelity run (``epochs`` > 0): ``epochs``
+        epochs (early stopping only at the top rung, ``epochs >= self.epochs``; a lower rung
+        trains them all), continuing from the state that the rung of ``initial_epoch`` saved
+        (``<genome_id>.e<initial_epoch>.keras``, weights and optimizer; trained afresh, noted
+        in ``restarted``, when that file is gone), saved as ``<genome_id>.e<epochs>.keras``.
+        ``repeat`` > 0 (a re-evaluation) saves nothing.
         ``prune`` (``MedianRule.limits``) stops training at the first epoch whose objective
         is worse than the median there (``pruned_at``). Raises ``TrainingFailed`` for a NaN
         loss, ``EvaluationTimeout`` past the timeout, ``RunDirWriteError`` when saving fails.
@@ -117,7 +119,7 @@ class KerasProblem:
 
         data = splits(self.data)
         started = time.perf_counter()
-        fidelity = Fidelity(epochs, initial_epoch, repeat, prune)
+        fidelity = TrainingRequest(epochs, initial_epoch, repeat=repeat, prune=prune)
         try:
             metrics = self._train(keras, data, genes, seed, genome_id, started, fidelity)
         finally:
@@ -144,7 +146,7 @@ class KerasProblem:
         seed: int,
         genome_id: str,
         started: float,
-        fidelity: Fidelity,
+        fidelity: TrainingRequest,
     ) -> dict[str, Any]:
         keras.utils.set_random_seed(seed)
         start = self._start(keras, data, genes, seed, genome_id, fidelity)
@@ -224,7 +226,7 @@ class KerasProblem:
         genes: dict[str, Any],
         seed: int,
         genome_id: str,
-        fidelity: Fidelity,
+        fidelity: TrainingRequest,
     ) -> tuple[Any, dict[str, Any], int, str]:
         """The model to train, its training values, the epoch it starts from and, when an
         earlier rung's state could not be used, why (it then trains afresh)."""
@@ -243,16 +245,6 @@ class KerasProblem:
             why = "no saved state to continue from" if fidelity.initial_epoch else ""
         model, values = self.model(data, genes, seed)
         return model, values, 0, why
-
-
-@dataclass(frozen=True)
-class Fidelity:
-    """How far to train (see ``KerasProblem.__call__``)."""
-
-    epochs: int = 0
-    initial_epoch: int = 0
-    repeat: int = 0
-    prune: dict[str, Any] | None = None
 
 
 def retrain_and_test(

@@ -5,7 +5,7 @@ Massively Parallel Hyperparameter Tuning", MLSys 2020: genomes first train for t
 rung's epochs; whenever a worker is free, a genome in the top ``1/eta`` of its rung that was
 not promoted yet is promoted to the next rung, else the wrapped strategy proposes a new genome
 for the lowest rung. Nothing waits for a rung to fill. A promoted genome continues from the
-weights and optimizer state its last rung saved (``Proposal.initial_epoch``), so a promotion
+weights and optimizer state its last rung saved (``TrainingRequest.initial_epoch``), so a promotion
 costs only the extra epochs.
 """
 
@@ -15,6 +15,8 @@ import math
 from typing import Any
 
 from evolve.search.base import DONE, WAIT, Proposal, Signal, Strategy, score
+from evolve.search.request import TrainingRequest
+from evolve.search.schedulers.base import Scheduler
 from genomes.genome import Genome
 
 
@@ -37,7 +39,7 @@ def rung_epochs(min_epochs: int, max_epochs: int, eta: int) -> tuple[int, ...]:
     return (*rungs, max_epochs)
 
 
-class SuccessiveHalving(Strategy):
+class SuccessiveHalving(Scheduler):
     """ASHA over ``base`` (a strategy whose class has ``multi_fidelity``), with rungs of
     ``epochs`` (``rung_epochs``) and promotion of the top ``1/eta``.
 
@@ -49,9 +51,7 @@ class SuccessiveHalving(Strategy):
     name = "asha"
 
     def __init__(self, base: Strategy, epochs: tuple[int, ...], eta: int) -> None:
-        super().__init__(base.space, base.direction)
-        self.base = base
-        self.name = base.name  # type: ignore[misc]  # it stands for its base in a checkpoint
+        super().__init__(base)
         self.epochs = tuple(epochs)
         self.eta = eta
         self.results: list[dict[str, float | None]] = [{} for _ in self.epochs]
@@ -60,7 +60,6 @@ class SuccessiveHalving(Strategy):
         self.genomes: dict[str, Genome] = {}
         self.in_flight = 0
         self.base_done = False
-        self.seen = base.seen
 
     # -- ask / tell ---------------------------------------------------------------------------
 
@@ -70,9 +69,7 @@ class SuccessiveHalving(Strategy):
             if chosen is not None:
                 self.promoted[rung].add(chosen)
                 self.in_flight += 1
-                return Proposal(
-                    self.genomes[chosen], rung + 1, self.epochs[rung + 1], self.epochs[rung]
-                )
+                return Proposal(self.genomes[chosen], self._at(rung + 1))
         if not self.base_done:
             proposal = self.base.ask()
             self.generation = self.base.generation
@@ -83,12 +80,17 @@ class SuccessiveHalving(Strategy):
                 assert isinstance(genome, Genome)
                 self.genomes[genome.id] = genome
                 self.in_flight += 1
-                return Proposal(genome, 0, self.epochs[0], 0)
+                return Proposal(genome, self._at(0))
             self.base_done = True
         if self.in_flight:
             return WAIT
         self.stop_reason = self.base.stop_reason or "the strategy finished"
         return DONE
+
+    def _at(self, rung: int) -> TrainingRequest:
+        """The training of ``rung``: to its epochs, from the rung below's saved state."""
+        below = self.epochs[rung - 1] if rung else 0
+        return TrainingRequest(epochs=self.epochs[rung], initial_epoch=below, rung=rung)
 
     def _promotable(self, rung: int) -> str | None:
         """The best genome of ``rung`` in its top ``1/eta`` that was not promoted yet."""
@@ -103,17 +105,18 @@ class SuccessiveHalving(Strategy):
         return None
 
     def tell(self, genome: Genome, fitness: float | None) -> None:
-        self.tell_proposal(Proposal(genome, 0, self.epochs[0]), fitness)
+        self.tell_proposal(Proposal(genome, self._at(0)), fitness)
 
     def tell_proposal(self, proposal: Proposal, fitness: float | None) -> None:
         self.in_flight = max(0, self.in_flight - 1)
         genome = proposal.genome
         self.genomes.setdefault(genome.id, genome)
-        self.results[proposal.rung][genome.id] = fitness
-        if proposal.rung == 0:
+        rung = proposal.request.rung
+        self.results[rung][genome.id] = fitness
+        if rung == 0:
             self.base.tell(genome, fitness)
         else:
-            self.base.promoted(genome, proposal.rung, fitness)
+            self.base.promoted(genome, rung, fitness)
 
     @property
     def full_fidelity(self) -> int:
@@ -148,9 +151,7 @@ class SuccessiveHalving(Strategy):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if state.get("name") != "asha" or list(state["epochs"]) != list(self.epochs):
             raise ValueError("the checkpoint was not written by this multi-fidelity schedule")
-        self.base.load_state_dict(state["base"])
-        self.seen = self.base.seen
-        self.generation = self.base.generation
+        super().load_state_dict(state["base"])
         self.results = [dict(r) for r in state["results"]]
         self.promoted = [set(p) for p in state["promoted"]]
         self.genomes = {gid: Genome.from_dict(g) for gid, g in state["genomes"].items()}

@@ -13,6 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from evolve.search.base import DONE, WAIT, Proposal, Signal, Strategy, score
+from evolve.search.request import TrainingRequest
+from evolve.search.schedulers.base import Scheduler
 from genomes.genome import Genome
 
 SHARE = 0.25
@@ -31,7 +33,7 @@ def final_plan(requested: int, top: int, expected: int | None) -> tuple[int, int
     return (fits, 2) if fits >= 1 else (0, 0)
 
 
-class FinalPick(Strategy):
+class FinalPick(Scheduler):
     """``base`` first; then the ``top`` best genomes at full fidelity (``epochs``: the epochs of
     the top rung, 0 without rungs; ``rung``: its number) re-evaluated ``repeats`` times each.
 
@@ -42,9 +44,7 @@ class FinalPick(Strategy):
         self, base: Strategy, top: int, repeats: int, *, epochs: int = 0, rung: int = 0,
         budget: int = 0,
     ) -> None:  # fmt: skip
-        super().__init__(base.space, base.direction)
-        self.base = base
-        self.name = base.name  # type: ignore[misc]  # it stands for its base in a checkpoint
+        super().__init__(base)
         self.top, self.repeats = top, repeats
         self.epochs, self.rung, self.budget = epochs, rung, budget
         self.full: dict[str, float | None] = {}
@@ -59,7 +59,6 @@ class FinalPick(Strategy):
         self.planned = False
         self.asked = 0
         self.in_flight = 0
-        self.seen = base.seen
 
     def ask(self) -> Proposal | Genome | Signal:
         if not self.picking:
@@ -89,7 +88,8 @@ class FinalPick(Strategy):
         if self.queue:
             gid, repeat = self.queue.pop(0)
             self.in_flight += 1
-            return Proposal(self.genomes[gid], self.rung, self.epochs, 0, repeat)
+            request = TrainingRequest(epochs=self.epochs, rung=self.rung, repeat=repeat)
+            return Proposal(self.genomes[gid], request)
         if self.in_flight:
             return WAIT
         return DONE
@@ -109,17 +109,15 @@ class FinalPick(Strategy):
         else:
             self.stop_reason += "; no genome was trained in full, so there was no final pick"
 
-    def tell(self, genome: Genome, fitness: float | None) -> None:
-        self.tell_proposal(Proposal(genome), fitness)
-
     def tell_proposal(self, proposal: Proposal, fitness: float | None) -> None:
         self.in_flight = max(0, self.in_flight - 1)
-        if proposal.repeat:
+        repeat = proposal.request.repeat
+        if repeat:
             gid = proposal.genome.id
-            self.retrained[gid] = max(self.retrained.get(gid, 0), proposal.repeat)
+            self.retrained[gid] = max(self.retrained.get(gid, 0), repeat)
             return
         self.base.tell_proposal(proposal, fitness)
-        if proposal.epochs == self.epochs:
+        if proposal.request.epochs == self.epochs:
             self.genomes[proposal.genome.id] = proposal.genome
             self.full.setdefault(proposal.genome.id, fitness)
 
@@ -155,9 +153,7 @@ class FinalPick(Strategy):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if state.get("name") != "final_pick":
             raise ValueError("the checkpoint was not written with a final pick")
-        self.base.load_state_dict(state["base"])
-        self.seen = self.base.seen
-        self.generation = self.base.generation
+        super().load_state_dict(state["base"])
         self.full = dict(state["full"])
         self.genomes = {gid: Genome.from_dict(g) for gid, g in state["genomes"].items()}
         self.queue = [(gid, int(r)) for gid, r in state["queue"]]

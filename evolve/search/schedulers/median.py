@@ -3,8 +3,9 @@
 The median stopping rule of Google Vizier (Golovin et al., KDD 2017) in the form of Optuna's
 ``MedianPruner``: at epoch ``e``, a training whose objective is worse than the median of the
 earlier trainings' objectives at ``e`` stops, once ``startup`` trainings have finished. The
-parent keeps the curves (``MedianRule``) and sends each new training the medians; the training
-itself (``evolve.training.problem``) compares and stops. A pruned genome is recorded with the
+scheduler (``MedianStopping``) keeps the curves (``MedianRule``) in the parent and puts the
+medians in each new training's request; the training itself (``evolve.training.callbacks``)
+compares and stops. A pruned genome is recorded with the
 fitness it had when it stopped and ``metrics.pruned_at``.
 """
 
@@ -13,6 +14,10 @@ from __future__ import annotations
 import statistics
 from collections.abc import Mapping
 from typing import Any
+
+from evolve.search.base import Proposal, Signal, Strategy
+from evolve.search.schedulers.base import Scheduler
+from genomes.genome import Genome
 
 STARTUP = 5
 """Finished trainings before pruning starts (Optuna's ``n_startup_trials`` default)."""
@@ -49,6 +54,29 @@ class MedianRule:
                 break
             medians.append(statistics.median(values))
         return {"objective": self.objective, "direction": self.direction, "medians": medians}
+
+
+class MedianStopping(Scheduler):
+    """The median stopping rule around ``base``: each new training it proposes carries the
+    medians of the curves seen so far (``TrainingRequest.prune``); a re-evaluation trains in
+    full. Its curves are rebuilt from the journal on resume (``observe``), so its checkpoint
+    is its base's."""
+
+    def __init__(self, base: Strategy, objective: str, startup: int = STARTUP) -> None:
+        super().__init__(base)
+        self.rule = MedianRule(objective, base.direction, startup)
+
+    def ask(self) -> Genome | Proposal | Signal:
+        proposal = super().ask()
+        if isinstance(proposal, Signal):
+            return proposal
+        if isinstance(proposal, Genome):
+            proposal = Proposal(proposal)
+        return Proposal(proposal.genome, proposal.request.pruned_by(self.rule.limits()))
+
+    def observe(self, record: Mapping[str, Any]) -> None:
+        self.rule.see(record)
+        self.base.observe(record)
 
 
 def worse(value: float, median: float, direction: str) -> bool:
