@@ -18,24 +18,15 @@ from evolve.engine.observers import check_observers
 from evolve.engine.records import Outcome, Record
 from evolve.search.registry import strategy_settings, suggest
 from evolve.settings import config as configuration
+from evolve.settings.bounds import SETTINGS
 from evolve.settings.config import ConfigError
 from genomes.genes import GeneError
 from genomes.space import SearchSpace
 
-RUN_KEYS = (
-    "timeout",
-    "startup_timeout",
-    "retries_on_death",
-    "retries_on_failure",
-    "max_failure_share",
-    "max_evals_per_worker",
-    "max_worker_rss_mb",
-    "gpus",
-    "workers_per_gpu",
-    "keep_models",
-    "tensorboard",
+RUN_KEYS = tuple(
+    key.split(".")[1] for key, s in SETTINGS.items() if key.startswith("run.") and s.keyword
 )
-"""``[run]`` settings that ``optimize`` also takes as keywords."""
+"""``[run]`` settings that ``optimize`` also takes as keywords (``Setting.keyword``)."""
 
 
 def optimize(
@@ -169,7 +160,7 @@ def route_settings(
     """Put each keyword of ``settings`` in the ``[run]`` or ``[search]`` table it belongs to;
     ``ConfigError`` for an unknown one, with a suggestion among ``caller``'s own keywords and
     the settings."""
-    known = set(configuration.SearchSection.__dataclass_fields__) - {"options"}
+    known = {k.split(".")[1] for k, s in SETTINGS.items() if k.startswith("search.") and s.keyword}
     known |= set(strategy_settings())
     for key, value in settings.items():
         if value is None and key in ("fidelity", "pruning"):

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from evolve.declare import AT_LEAST_0, Bound
 from evolve.search.registry import Setting, SettingError, strategy_settings, suggest
 from evolve.search.request import FULL, TrainingRequest
 from genomes.genome import Genome
@@ -58,11 +59,14 @@ def rng_from_state(state: dict[str, Any]) -> np.random.Generator:
 
 
 COMMON_SETTINGS = (
-    Setting("population", 10, "population size (also sets how many genomes random and tpe "
-            "try: population x generations)", check=lambda v: v >= 2, rule="at least 2"),
-    Setting("generations", 5, "generations of the GA", check=lambda v: v >= 1, rule="at least 1"),
-    Setting("budget", 0, "most trainings in the run (0: the strategy decides)",
-            check=lambda v: v >= 0, rule="0 or more"),
+    Setting("population", 10, "population size (also sets how many genomes random, tpe, gp "
+            "and smac try: population x generations)", bound=Bound(2, rule="at least 2"),
+            most=1_000_000, flag="population", keyword=True, resume="fixed"),
+    Setting("generations", 5, "generations of the GA", bound=Bound(1, rule="at least 1"),
+            most=1_000_000_000, flag="generations", keyword=True),
+    Setting("budget", 0, "most trainings in the run; 0 = the strategy's own end (GA "
+            "generations, the whole grid, population x generations for the others)",
+            bound=AT_LEAST_0, most=1_000_000_000_000, flag="budget", keyword=True),
 )  # fmt: skip
 """The effort settings every strategy accepts, whether it reads them or not."""
 

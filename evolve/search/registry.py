@@ -16,77 +16,18 @@ or publish it from an installed package under the entry point group ``ENTRY_POIN
 from __future__ import annotations
 
 import contextlib
-import difflib
 import importlib
 import pkgutil
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+
+from evolve.declare import Setting, SettingError, coerce, suggest
+
+__all__ = ["Setting", "SettingError", "coerce", "suggest"]
 
 if TYPE_CHECKING:
     from evolve.search.base import Strategy
     from genomes.space import SearchSpace
-
-
-class SettingError(ValueError):
-    """A setting has an unknown name, a wrong type, or a value out of range; one line."""
-
-
-@dataclass(frozen=True)
-class Setting:
-    """One named setting of a strategy (or of a run): its default, what it means, what it allows.
-
-    ``choices`` lists the allowed values; ``check`` returns True for an allowed value and
-    ``rule`` completes the sentence "<name> must be ..." when it does not.
-    """
-
-    name: str
-    default: Any
-    help: str
-    choices: Sequence[Any] | None = None
-    check: Callable[[Any], bool] | None = None
-    rule: str = ""
-
-    def parse(self, value: Any, where: str = "") -> Any:
-        """``value`` checked against the default's type, the choices and the rule.
-
-        An int is accepted for a float setting. Raises ``SettingError`` naming ``where.name``.
-        """
-        key = f"{where}.{self.name}" if where else self.name
-        value = coerce(key, value, self.default)
-        if self.choices is not None and value not in self.choices:
-            raise SettingError(
-                f"{key} = {value!r} is not one of: {', '.join(map(str, self.choices))}"
-                + suggest(str(value), [str(c) for c in self.choices], listed=True)
-            )
-        if self.check is not None and not self.check(value):
-            raise SettingError(f"{key} must be {self.rule}, got {value!r}")
-        return value
-
-
-def coerce(key: str, value: Any, like: Any) -> Any:
-    """``value`` if it has the type of ``like`` (a bool is not a number; an int is a float);
-    ``like`` None accepts any number. Raises ``SettingError``."""
-    if like is None or (isinstance(like, float) and not isinstance(like, bool)):
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        value, kind = (float(value) if ok else value), "float"
-    elif isinstance(like, bool):
-        ok, kind = isinstance(value, bool), "bool"
-    elif isinstance(like, int):
-        ok, kind = isinstance(value, int) and not isinstance(value, bool), "int"
-    else:
-        ok, kind = isinstance(value, str), "str"
-    if not ok:
-        raise SettingError(f"{key} must be {kind}, got {value!r}")
-    return value
-
-
-def suggest(word: str, options: Sequence[str], listed: bool = False) -> str:
-    """`` (did you mean 'x'?)`` for a near miss, else the known names (unless ``listed``)."""
-    close = difflib.get_close_matches(word, list(options), n=1)
-    if close:
-        return f" (did you mean '{close[0]}'?)"
-    return "" if listed else f" (known: {', '.join(options)})"
 
 
 _REGISTRY: dict[str, type[Strategy]] = {}

@@ -66,8 +66,10 @@ class Session:
         """A resumed run's checkpoint and journal (``resume`` reads them before anything)."""
 
     def prepare(self) -> None:
-        """Resolve workers and GPUs, build the Keras problem and describe its data; raises
-        ``SessionError`` (or a config, dataset or run-directory error) before anything trains."""
+        """The one resolve step: workers and GPUs placed, the Keras problem built and its
+        data described (the objective and its direction resolved from the task), then the
+        config frozen (``Config.freeze``) and the strategy built; raises ``SessionError`` (or a
+        config, dataset or run-directory error) before anything trains."""
         cfg, run = self.cfg, self.rundir
         if cfg.run.tensorboard:
             check_tensorboard(cfg, run)
@@ -91,7 +93,8 @@ class Session:
             check_sendable(self.launch.fitness, cfg.run.backend, self.launch.executor)
         except ValueError as exc:
             raise SessionError(str(exc)) from None
-        self.strategy = self.make_strategy()  # the objective's direction is resolved by now
+        cfg.freeze()  # resolved: workers, threads, GPUs, the objective and its direction
+        self.strategy = self.make_strategy()
         self.executor = self.workers.fresh()  # a backend that cannot start fails here
 
     def _check_data(self, run: RunDir) -> None:

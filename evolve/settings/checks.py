@@ -4,10 +4,11 @@ settings that only make sense together (multi-fidelity, pruning, the final pick)
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from evolve.execution import BACKENDS, gpus
 from evolve.search.registry import SettingError, strategies, strategy_class, suggest
-from evolve.settings.bounds import BOUNDS, MOST
+from evolve.settings.bounds import SETTINGS
 from evolve.settings.objective import default_direction
 from evolve.settings.sections import PYTHON_FITNESS, Config, ConfigError
 
@@ -52,33 +53,18 @@ def check(cfg: Config) -> None:
         gpus.check_spec(cfg.run.gpus)
     except (SettingError, gpus.GpuError) as exc:
         raise ConfigError(str(exc)) from None
-    numbers = {"run.timeout": cfg.run.timeout, "run.checkpoint_every": cfg.run.checkpoint_every,
-               "run.startup_timeout": cfg.run.startup_timeout,
-               "run.max_failure_share": cfg.run.max_failure_share,
-               "training.learning_rate": cfg.training.learning_rate,
-               "training.weight_decay": cfg.training.weight_decay}  # fmt: skip
-    if cfg.search.target is not None:
-        numbers["search.target"] = cfg.search.target
+    numbers = {k: v for k, v in _values(cfg, "float").items() if v is not None}
     for key, value in numbers.items():
         if not math.isfinite(value):
             raise ConfigError(f"{key} must be a finite number, got {value}")
-    for key, bound in BOUNDS.items():
-        section, name = key.split(".")
-        value = getattr(getattr(cfg, section), name)
-        if not bound.holds(value):
-            raise ConfigError(f"{key} must be {bound.rule}, got {value!r}")
     d = cfg.data
-    if d.validation_split + d.test_split >= 1:
-        raise ConfigError(
-            "data.validation_split + data.test_split must leave some data to train on"
-        )
-    for key, most in MOST.items():
-        section, name = key.split(".")
-        value = getattr(getattr(cfg, section), name)
-        if value > most:
-            shown = (f"{v:,}" if isinstance(v, int) else f"{v:g}" for v in (value, most))
+    for key, value in _values(cfg).items():
+        problem = SETTINGS[key].problem(key, value)
+        if problem:
+            raise ConfigError(problem)
+        if key == "data.test_split" and d.validation_split + d.test_split >= 1:
             raise ConfigError(
-                "{} = {} is more than this engine can hold: at most {}".format(key, *shown)
+                "data.validation_split + data.test_split must leave some data to train on"
             )
     if any(side > MOST_PIXELS for side in cfg.data.image_size):
         raise ConfigError(f"data.image_size = {cfg.data.image_size} is more than this engine "
@@ -91,9 +77,19 @@ MOST_PIXELS = 16384
 
 
 FIDELITIES = ("epochs",)
-MOST_REEVALUATIONS = 100
-MOST_FINAL_TOP = 1000
 PRUNERS = ("median",)
+
+
+def _values(cfg: Config, kind: str = "") -> dict[str, Any]:
+    """Every declared setting's value in ``cfg``, by key; with ``kind`` "float", the
+    floating-point ones only (``target`` included: unset is ``None``)."""
+    found = {}
+    for key, setting in SETTINGS.items():
+        if kind == "float" and not (setting.default is None or type(setting.default) is float):
+            continue
+        section, name = key.split(".")
+        found[key] = getattr(getattr(cfg, section), name)
+    return found
 
 
 def max_epochs(cfg: Config) -> int:
@@ -112,22 +108,6 @@ def _check_fidelity(cfg: Config) -> None:
                 f"search.{key} = {value!r} is not one of: {', '.join(known)} (or unset)"
                 + suggest(value, known, listed=True)
             )
-    rules = [
-        (s.eta >= 2, f"search.eta must be at least 2, got {s.eta}"),
-        (s.min_epochs >= 1, f"search.min_epochs must be at least 1, got {s.min_epochs}"),
-        (s.max_epochs >= 0, f"search.max_epochs must be 0 (training.epochs) or more, got "
-                            f"{s.max_epochs}"),
-        (s.final_reevaluations >= -1, "search.final_reevaluations must be -1 (automatic), 0 "
-                                      f"(off) or more, got {s.final_reevaluations}"),
-        (s.final_top >= 1, f"search.final_top must be at least 1, got {s.final_top}"),
-        (s.final_reevaluations <= MOST_REEVALUATIONS, "search.final_reevaluations must be at "
-         f"most {MOST_REEVALUATIONS}, got {s.final_reevaluations}"),
-        (s.final_top <= MOST_FINAL_TOP, f"search.final_top must be at most {MOST_FINAL_TOP}, "
-                                        f"got {s.final_top}"),
-    ]  # fmt: skip
-    for ok, message in rules:
-        if not ok:
-            raise ConfigError(message)
     if not s.fidelity:
         fresh = type(s)()
         stray = [

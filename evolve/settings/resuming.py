@@ -10,6 +10,7 @@ from evolve.engine.loop import Loop
 from evolve.engine.records import Record
 from evolve.engine.resume import differences
 from evolve.rundir.store import RunDir, RunDirError
+from evolve.settings.bounds import SETTINGS
 from evolve.settings.config import Config, ConfigError
 from genomes.space import SearchSpace
 
@@ -18,44 +19,34 @@ if TYPE_CHECKING:
 
 
 def fingerprint(cfg: Config, space: SearchSpace) -> dict[str, Any]:
-    """The settings a checkpoint cannot outlive: the genes, the strategy and its settings."""
-    s = cfg.search
-    search = {"strategy": s.strategy, "direction": s.direction, "objective": s.objective,
-              "population": s.population, **s.options}  # fmt: skip
-    run = {"seed": cfg.run.seed, "fitness": cfg.run.fitness, "gene_order": list(space.names)}
-    fresh_search = type(s)()
-    for key in LATER_SEARCH:  # recorded only when set, so older runs still resume
-        if getattr(s, key) != getattr(fresh_search, key) or (s.fidelity and key in RUNG_KEYS):
-            search[key] = getattr(s, key)
-    saved = {"genes": space.to_config(), "search": search, "run": run}
-    if cfg.run.keras:  # what a trained genome's fitness means
-        t, d = cfg.training, cfg.data
-        saved["training"] = {"epochs": t.epochs, "batch_size": t.batch_size,
-                             "patience": t.patience, "optimizer": t.optimizer}  # fmt: skip
-        saved["data"] = {"dataset": d.dataset, "validation_split": d.validation_split,
-                         "test_split": d.test_split, "split_seed": d.split_seed}  # fmt: skip
-        # settings added later are recorded only when set, so older runs still resume
-        fresh = type(cfg)()
-        for section, keys in LATER_SETTINGS.items():
-            for key in keys:
-                value = getattr(getattr(cfg, section), key)
-                if value != getattr(getattr(fresh, section), key):
-                    saved.setdefault(section, {})[key] = value
+    """The settings a checkpoint cannot outlive, read from each setting's declaration
+    (``Setting.resume``): the genes and their order, every ``fixed`` setting, every
+    ``fixed_if_set`` one that differs from its default (so that runs saved before it existed
+    still resume; the rungs' settings whenever a run has rungs, so a change reads "changed
+    from 2 to 3"), and the strategies' own settings. The ``[data]``, ``[training]`` and
+    ``[model]`` settings count for a Keras run only: they say what its fitness means."""
+    saved: dict[str, Any] = {
+        "genes": space.to_config(), "search": dict(cfg.search.options),
+        "run": {"gene_order": list(space.names)},
+    }  # fmt: skip
+    fresh = Config()
+    for key, setting in SETTINGS.items():
+        section, name = key.split(".")
+        if setting.resume == "free" or (section in KERAS_ONLY and not cfg.run.keras):
+            continue
+        value = getattr(getattr(cfg, section), name)
+        if (
+            setting.resume == "fixed"
+            or value != getattr(getattr(fresh, section), name)
+            or (cfg.search.fidelity and key in RUNG_KEYS)
+        ):
+            saved.setdefault(section, {})[name] = value
     return saved
 
 
-LATER_SETTINGS = {
-    "model": ("family",),
-    "training": ("learning_rate", "weight_decay"),
-    "data": ("target", "task", "image_size", "color_mode"),
-}
-"""What a trained genome's fitness depends on, added to the config after runs were saved."""
-
-LATER_SEARCH = ("fidelity", "min_epochs", "max_epochs", "eta", "pruning", "final_reevaluations",
-                "final_top")  # fmt: skip
-"""The ``[search]`` settings of multi-fidelity, pruning and the final pick: what the strategy's
-state in a checkpoint depends on."""
-RUNG_KEYS = ("min_epochs", "max_epochs", "eta")
+KERAS_ONLY = ("data", "training", "model")
+"""Sections that say what a Keras run's fitness means (a fitness of yours has none)."""
+RUNG_KEYS = ("search.min_epochs", "search.max_epochs", "search.eta")
 """Recorded whenever a run has rungs, so a change reads "changed from 2 to 3"."""
 
 

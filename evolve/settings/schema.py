@@ -1,6 +1,7 @@
 """The JSON Schema of ``config.toml``, generated from the settings themselves: each section's
-dataclass (key, type, default, the docstring beside it), the choice keys' registries, the
-numeric bounds (``BOUNDS``, ``MOST``) and every registered strategy's own settings.
+dataclass (key, type, default) and each key's one declaration (its help, its numeric bounds:
+``evolve.declare.Setting``), the choice keys' registries and every registered strategy's own
+settings.
 
 Shipped as ``evolve/settings/config.schema.json`` so that editors complete and check a config
 (Even Better TOML / taplo: ``#:schema <path>`` on a config's first line). Regenerate it with
@@ -12,43 +13,18 @@ together (``search.fidelity`` with a strategy, a split that leaves no training d
 
 from __future__ import annotations
 
-import ast
 import dataclasses
-import inspect
-import itertools
 import json
 import sys
-from functools import cache
 from typing import Any
 
 from evolve.search.registry import strategies
 from evolve.settings import sections
-from evolve.settings.bounds import BOUNDS, MOST
+from evolve.settings.bounds import BOUNDS, MOST, SETTINGS
 
 SCHEMA_ID = "https://keras-evolve.invalid/config.schema.json"
 TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
 GENE_TYPES = ("choice", "int", "float", "log", "flag")
-
-
-@cache
-def field_docs() -> dict[str, dict[str, str]]:
-    """``{class name: {field: the docstring written below it}}`` of ``sections``."""
-    tree = ast.parse(inspect.getsource(sections))
-    docs: dict[str, dict[str, str]] = {}
-    for node in tree.body:
-        if not isinstance(node, ast.ClassDef):
-            continue
-        found = docs.setdefault(node.name, {})
-        for here, after in itertools.pairwise(node.body):
-            if (
-                isinstance(here, ast.AnnAssign)
-                and isinstance(here.target, ast.Name)
-                and isinstance(after, ast.Expr)
-                and isinstance(after.value, ast.Constant)
-                and isinstance(after.value.value, str)
-            ):
-                found[here.target.id] = " ".join(after.value.value.split())
-    return docs
 
 
 def _type(annotation: str) -> dict[str, Any]:
@@ -74,7 +50,6 @@ def _setting_type(default: Any) -> dict[str, Any]:
 def _section(name: str, cls: type) -> dict[str, Any]:
     from evolve.settings.config import choices
 
-    docs = field_docs()[cls.__name__]
     allowed = choices()
     properties: dict[str, Any] = {}
     for f in dataclasses.fields(cls):
@@ -85,8 +60,8 @@ def _section(name: str, cls: type) -> dict[str, Any]:
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc,operator]
         if default is not None:
             entry["default"] = default
-        if f.name in docs:
-            entry["description"] = docs[f.name]
+        if key in SETTINGS:
+            entry["description"] = SETTINGS[key].help
         if key in allowed:
             values = list(allowed[key]) + ([""] if key == "search.direction" else [])
             entry["enum"] = values

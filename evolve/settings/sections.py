@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tomli_w
-
-from evolve.data import DataSpec
+from evolve.data import KERAS_DATASETS, SKLEARN_DATASETS, DataSpec
+from evolve.declare import AT_LEAST_0, Bound
+from evolve.settings.declaring import AT_LEAST_1, AUTO_0, SECONDS, Section, common, setting
 from genomes.families import TRAINING, AnyFamily, BuildError, get_family
 from genomes.genes import GeneError
 from genomes.space import SearchSpace
@@ -29,50 +28,63 @@ class ConfigError(ValueError):
 
 
 @dataclass
-class RunSection:
-    name: str = ""
-    """Folder under results/ (default: <strategy>-<dataset>-<timestamp>)."""
-    seed: int = 0
-    workers: int = 0
-    """Parallel evaluations; 0 = automatic (one per GPU, else one per core, at most 8)."""
-    backend: str = "loky"
-    """loky (processes on this machine), dask, ray, or inline (in this process: custom fitness)."""
-    address: str = ""
-    """Scheduler address for dask or ray."""
-    keep_models: int = 3
-    """Trained models kept on disk: the top-k by fitness."""
-    gpus: str = "auto"
-    """auto (every visible GPU), none (CPU only), or GPU ids like "0,1"."""
-    workers_per_gpu: int = 1
-    threads: int = 0
-    """TensorFlow threads for one training's operations, the same on every backend so that a
-    genome and seed give the same fitness anywhere (0: this machine's cores shared among the
-    workers, resolved when the run starts and recorded)."""
-    timeout: float = 0.0
-    """Seconds one evaluation may run before it is stopped and recorded as a timeout (0: none)."""
-    startup_timeout: float = 300.0
-    """Seconds each check before the search may take in a worker (the worker starting, a
-    Keras dataset described, your build function tried): past it, the run is refused, naming
-    the check."""
-    tensorboard: bool = False
-    """Log every trained genome's curves under RUN_DIR/tensorboard/<genome id>/, with its genes
-    as TensorBoard hparams (the HParams dashboard): pip install tensorboard."""
-    retries_on_death: int = 1
-    """Runs again, alone, of an evaluation whose worker process died."""
-    retries_on_failure: int = 0
-    """Runs again of an evaluation that raised (failures are usually deterministic)."""
-    max_failure_share: float = 0.5
-    """Stop the run when more than this share of evaluations failed (after 10)."""
-    max_evals_per_worker: int = 0
-    """loky: replace a worker after this many evaluations (0: never)."""
-    max_worker_rss_mb: int = 3072
-    """loky: replace a worker once its resident memory passes this (0: never)."""
-    checkpoint_every: float = 1.0
-    """Seconds between checkpoints at most (0: after every step); the journal is always current."""
-    fitness: str = KERAS_FITNESS
-    """keras (train the networks of [genes], [data] and [training]), "module:function" (a
-    fitness given to evolve.optimize, imported again on resume), or python (given in Python
-    and not importable: resume from Python)."""
+class RunSection(Section):
+    name: str = setting("", "run name: the folder under results/ (default: "
+                        "<strategy>-<dataset>-<timestamp>)", flag="name")
+    seed: int = setting(0, "run seed: the same seed and config repeat the run", flag="seed",
+                        bound=AT_LEAST_0, resume="fixed")
+    workers: int = setting(0, "parallel evaluations; 0 = automatic (one per GPU, else one per "
+                           "core, at most 8)", flag="workers", bound=AUTO_0, most=4096)
+    backend: str = setting("loky", "where evaluations run: loky (processes on this machine), "
+                           "dask, ray, or inline (in this process: a fitness of yours)",
+                           flag="backend")
+    address: str = setting("", "scheduler address for --backend dask or ray (HOST:PORT)",
+                           flag="address")
+    keep_models: int = setting(3, "trained models kept on disk: the top-k by fitness",
+                               bound=AT_LEAST_1, most=1_000_000, keyword=True)
+    gpus: str = setting("auto", "auto (every visible GPU), none (CPU only), or GPU ids like "
+                        "0,1: one worker each", flag="gpus", keyword=True)
+    workers_per_gpu: int = setting(1, "workers sharing each GPU", flag="workers_per_gpu",
+                                   bound=AT_LEAST_1, most=256, keyword=True)
+    threads: int = setting(0, "TensorFlow threads for one training's operations, the same on "
+                           "every backend so that a genome and seed give the same fitness "
+                           "anywhere (0: this machine's cores shared among the workers, "
+                           "resolved when the run starts and recorded)", bound=AUTO_0, most=4096)
+    timeout: float = setting(0.0, "seconds one evaluation may run before it is stopped and "
+                             "recorded as a timeout (0: none)", flag="timeout", bound=SECONDS,
+                             most=1e9, keyword=True)
+    startup_timeout: float = setting(
+        300.0, "seconds each check before the search may take in a worker (the worker "
+        "starting, a Keras dataset described, your build function tried): past it, the run is "
+        "refused, naming the check", bound=Bound(0, rule="above 0 seconds", open_low=True),
+        most=1e9, keyword=True,
+    )
+    tensorboard: bool = setting(False, "log every trained genome's curves under "
+                                "RUN_DIR/tensorboard/<genome id>/, with its genes as "
+                                "TensorBoard hparams (pip install tensorboard)", keyword=True)
+    retries_on_death: int = setting(1, "runs again, alone, of an evaluation whose worker "
+                                    "process died", bound=AT_LEAST_0, most=1000, keyword=True)
+    retries_on_failure: int = setting(0, "runs again of an evaluation that raised (failures "
+                                      "are usually deterministic)", bound=AT_LEAST_0,
+                                      most=1000, keyword=True)
+    max_failure_share: float = setting(
+        0.5, "stop the run when more than this share of evaluations failed (after 10)",
+        bound=Bound(0, 1, "in (0, 1]", open_low=True), keyword=True,
+    )
+    max_evals_per_worker: int = setting(0, "loky: replace a worker after this many "
+                                        "evaluations (0: never)", bound=AT_LEAST_0,
+                                        most=1_000_000_000, keyword=True)
+    max_worker_rss_mb: int = setting(3072, "loky: replace a worker once its resident memory "
+                                     "passes this many MB (0: never)", bound=AT_LEAST_0,
+                                     most=1 << 30, keyword=True)
+    checkpoint_every: float = setting(1.0, "seconds between checkpoints at most (0: after "
+                                      "every step); the journal is always current",
+                                      bound=Bound(0, rule="0 or more seconds"), most=1e9)
+    fitness: str = setting(
+        KERAS_FITNESS, "keras (train the networks of [genes], [data] and [training]), "
+        '"module:function" (a fitness given to evolve.optimize, imported again on resume), or '
+        "python (given in Python and not importable: resume from Python)", resume="fixed",
+    )
 
     @property
     def keras(self) -> bool:
@@ -80,84 +92,115 @@ class RunSection:
 
 
 @dataclass
-class ModelSection:
-    family: str = "cnn"
-    """cnn (conv blocks), mlp (dense layers), or package.module:function: your own
-    build(genes, input_shape, num_outputs) -> keras.Model (python: one given in Python)."""
-    build_code: str = ""
-    """family = python: a digest of the build function's code, checked when it is resumed."""
+class ModelSection(Section):
+    family: str = setting(
+        "cnn", "cnn (conv blocks), mlp (dense layers), or package.module:function: your own "
+        "build(genes, input_shape, num_outputs) -> keras.Model (python: one given in Python)",
+        flag="family", resume="fixed_if_set",
+    )
+    build_code: str = setting("", "family = python: a digest of the build function's code, "
+                              "checked when it is resumed")
 
 
 @dataclass
-class DataSection:
-    dataset: str = "digits"
-    """digits, breast_cancer, wine, iris, diabetes (bundled with scikit-learn), mnist,
-    fashion_mnist, cifar10 (downloaded by Keras), or a path: .npz, .csv, .parquet, or a folder
-    of images with one sub-folder per class."""
-    validation_split: float = 0.2
-    test_split: float = 0.2
-    """Share held out for the final report when the dataset has no test split (0: none)."""
-    split_seed: int = 0
-    target: str = ""
-    """CSV or Parquet: the target column (default: the last one)."""
-    task: str = "auto"
-    """auto (regression for a target with fractional values), classification, regression."""
-    image_size: list[int] = field(default_factory=lambda: [64, 64])
-    """Image folder: every image is resized to [height, width]."""
-    color_mode: str = "rgb"
-    """Image folder: rgb or grayscale."""
+class DataSection(Section):
+    dataset: str = setting(
+        "digits", f"digits, {', '.join(SKLEARN_DATASETS)} (bundled with scikit-learn), "
+        f"{', '.join(KERAS_DATASETS)} (downloaded by Keras), or a path: .npz, .csv, .parquet, "
+        "or a folder of images with one sub-folder per class", flag="dataset", resume="fixed",
+    )
+    validation_split: float = setting(
+        0.2, "share of the data held out to measure fitness", resume="fixed",
+        bound=Bound(0, 1, "between 0 and 1", open_low=True, open_high=True),
+    )
+    test_split: float = setting(
+        0.2, "share held out for the final report when the dataset has no test split (0: none)",
+        bound=Bound(0, 1, "0 (no test split) or less than 1", open_high=True), resume="fixed",
+    )
+    split_seed: int = setting(0, "seed of the train/validation/test split", resume="fixed")
+    target: str = setting("", "CSV or Parquet: the target column (default: the last one)",
+                          resume="fixed_if_set")
+    task: str = setting("auto", "auto (regression for a target with fractional values), "
+                        "classification, regression", resume="fixed_if_set")
+    image_size: list[int] = setting([64, 64], "image folder: every image is resized to "  # noqa: RUF009
+                                    "[height, width]", resume="fixed_if_set")
+    color_mode: str = setting("rgb", "image folder: rgb or grayscale", resume="fixed_if_set")
+
+
+TRAINING_GENE = "a gene of the same name wins"
 
 
 @dataclass
-class TrainingSection:
-    epochs: int = 10
-    batch_size: int = 32
-    patience: int = 3
-    """Early stopping on validation loss after this many epochs without improvement."""
-    optimizer: str = "adam"
-    learning_rate: float = 1e-3
-    weight_decay: float = 0.0
-    """optimizer, learning_rate, batch_size and weight_decay: a gene of the same name wins."""
-    final_epochs: int = 0
-    """After the search, retrain the best genome on train + validation for this many epochs
-    and report its test accuracy beside the validation winner's (0: off)."""
+class TrainingSection(Section):
+    epochs: int = setting(10, "most epochs per genome (early stopping may end sooner)",
+                          flag="epochs", bound=AT_LEAST_1, most=1_000_000, resume="fixed")
+    batch_size: int = setting(32, f"training batch size ({TRAINING_GENE})", bound=AT_LEAST_1,
+                              most=1_000_000_000, resume="fixed")
+    patience: int = setting(3, "early stopping on validation loss after this many epochs "
+                            "without improvement", bound=AT_LEAST_0, most=1_000_000,
+                            resume="fixed")
+    optimizer: str = setting("adam", f"the optimizer ({TRAINING_GENE})", resume="fixed")
+    learning_rate: float = setting(1e-3, f"the optimizer's learning rate ({TRAINING_GENE})",
+                                   bound=Bound(0, rule="above 0", open_low=True),
+                                   resume="fixed_if_set")
+    weight_decay: float = setting(0.0, f"the optimizer's weight decay ({TRAINING_GENE})",
+                                  bound=AT_LEAST_0, resume="fixed_if_set")
+    final_epochs: int = setting(0, "after the search, retrain the best genome on train + "
+                                "validation for this many epochs and report its test "
+                                "accuracy beside the validation winner's (0: off)",
+                                flag="final_epochs", bound=AT_LEAST_0, most=1_000_000)
 
 
 @dataclass
-class SearchSection:
-    strategy: str = "ga"
-    """A registered strategy: ga, grid, random, tpe, ... (evolve.search)."""
-    objective: str = ""
-    """A metric the training logs (val_accuracy, val_loss, val_mae, val_auc...; default:
-    val_accuracy, or val_loss for regression), or a key of your fitness's result."""
-    direction: str = ""
-    """maximize or minimize (default: minimize for a loss or error, else maximize)."""
-    population: int = 10
-    generations: int = 5
-    budget: int = 0
-    """Most trainings in the run; 0 = the strategy's own end (GA generations, the whole grid,
-    population x generations for the others)."""
-    ordered: bool = False
-    """Apply results in the order they were asked (exact reproducibility with several workers)."""
-    target: float | None = None
-    """Stop once a fitness at least this good is found (unset: never)."""
-    fidelity: str = ""
-    """"epochs": multi-fidelity (asynchronous successive halving): genomes first train for
-    ``min_epochs``, the top 1/``eta`` of each rung continue, from their saved state, to
-    ``eta`` times more epochs, up to ``max_epochs``. "" (default): every genome trains fully."""
-    min_epochs: int = 1
-    max_epochs: int = 0
-    """0: ``training.epochs``."""
-    eta: int = 2
-    """The reduction factor: the share of a rung promoted is 1/eta, its epochs grow eta x."""
-    pruning: str = ""
-    """"median": stop a training whose objective at an epoch is worse than the median of
-    earlier trainings at that epoch (for runs without rungs). "" (default): no pruning."""
-    final_reevaluations: int = -1
-    """At the end, retrain the ``final_top`` genomes this many more times with new seeds and
-    name as best the one of best mean (-1, automatic: for Keras runs, 2 where that takes at
-    most a quarter of the run's trainings, else off; 0: off)."""
-    final_top: int = 3
+class SearchSection(Section):
+    strategy: str = setting("ga", "a registered strategy, or package.module:Class (yours)",
+                            flag="strategy", keyword=True, resume="fixed")
+    objective: str = setting(
+        "", "a metric the training logs (val_accuracy, val_loss, val_mae, val_auc...; default: "
+        "val_accuracy, or val_loss for regression), or a key of your fitness's result",
+        keyword=True, resume="fixed",
+    )
+    direction: str = setting("", "maximize or minimize (default: minimize for a loss or "
+                             "error, else maximize)", keyword=True, resume="fixed")
+    population: int = common("population")
+    generations: int = common("generations")
+    budget: int = common("budget")
+    ordered: bool = setting(False, "apply results in the order they were asked (exact "
+                            "reproducibility with several workers)", keyword=True)
+    target: float | None = setting(None, "stop once a fitness at least this good is found "
+                                   "(unset: never)", keyword=True)
+    fidelity: str = setting(
+        "", '"epochs": multi-fidelity (asynchronous successive halving): genomes first train '
+        "for min_epochs, the top 1/eta of each rung continue, from their saved state, to eta "
+        'times more epochs, up to max_epochs. "" (default): every genome trains fully',
+        flag="fidelity", keyword=True, resume="fixed_if_set",
+    )
+    min_epochs: int = setting(1, "--fidelity: epochs of the first rung", flag="min_epochs",
+                              bound=AT_LEAST_1, most=1_000_000, keyword=True,
+                              resume="fixed_if_set")
+    max_epochs: int = setting(0, "--fidelity: epochs of the last rung (0: training.epochs)",
+                              flag="max_epochs", most=1_000_000, keyword=True,
+                              bound=Bound(0, rule="0 (training.epochs) or more"),
+                              resume="fixed_if_set")
+    eta: int = setting(2, "--fidelity: the reduction factor: 1/eta of a rung is promoted, to "
+                       "eta x its epochs", flag="eta", bound=Bound(2, rule="at least 2"),
+                       most=1_000_000, keyword=True, resume="fixed_if_set")
+    pruning: str = setting(
+        "", '"median": stop a training whose objective at an epoch is worse than the median '
+        'of earlier trainings at that epoch (for runs without rungs). "" (default): none',
+        flag="pruning", keyword=True, resume="fixed_if_set",
+    )
+    final_reevaluations: int = setting(
+        -1, "at the end, retrain the final_top genomes this many more times with new seeds "
+        "and name as best the one of best mean (-1, automatic: for Keras runs, 2 where that "
+        "takes at most a quarter of the run's trainings, else off; 0: off)",
+        flag="final_reevaluations", keyword=True, resume="fixed_if_set",
+        bound=Bound(-1, rule="-1 (automatic), 0 (off) or more"),
+        check=lambda v: v <= 100, rule="at most 100",
+    )
+    final_top: int = setting(3, "how many of the best genomes the final pick retrains",
+                             keyword=True, resume="fixed_if_set", bound=AT_LEAST_1,
+                             check=lambda v: v <= 1000, rule="at most 1000")
     options: dict[str, Any] = field(default_factory=dict)
     """The strategies' own settings (selection, tournament_size, startup_trials, ...): written
     flat in the [search] table, checked against the registry of strategies."""
@@ -184,6 +227,17 @@ class Config:
     training: TrainingSection = field(default_factory=TrainingSection)
     search: SearchSection = field(default_factory=SearchSection)
     genes: dict[str, Any] = field(default_factory=dict)
+
+    def freeze(self) -> Config:
+        """Freeze every section: the one resolve step is over (``Session.prepare``); a later
+        assignment raises ``ResolvedError``. Returns this config."""
+        for section in (self.run, self.model, self.data, self.training, self.search):
+            section.freeze()
+        return self
+
+    @property
+    def frozen(self) -> bool:
+        return bool(self.run.__dict__.get("_frozen"))
 
     def family(self, build: Callable[..., Any] | None = None) -> AnyFamily:
         """The model family of ``[model]`` (a user's function is imported; ``build`` is one
@@ -228,48 +282,13 @@ class Config:
         )  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
-        """The config as TOML tables: unset values left out, strategy settings flat in
-        [search], and no [data] or [training] for a run with a fitness of its own."""
-        data = dataclasses.asdict(self)
-        search = data["search"]
-        search.update(search.pop("options"))
-        if search["target"] is None:
-            del search["target"]
-        if not self.search.fidelity:  # the rungs' settings mean nothing without rungs
-            for key in ("fidelity", "min_epochs", "max_epochs", "eta"):
-                del search[key]
-        if not self.search.pruning:
-            del search["pruning"]
-        if not self.run.keras:
-            del data["data"], data["training"], data["model"]
-        elif not self.model.build_code:
-            del data["model"]["build_code"]
-        return data
+        """The config as TOML tables (``toml_text.config_tables``)."""
+        from evolve.settings.toml_text import config_tables
+
+        return config_tables(self)
 
     def to_toml(self) -> str:
-        """The config as TOML; ``[genes]`` written one line per gene, a gene's table inline,
-        so the genes keep their order (a sub-table would be written after the plain genes, and
-        the order of the genes is the order of a genome's alleles)."""
-        data = self.to_dict()
-        genes = data.pop("genes", None)
-        text = tomli_w.dumps(data)
-        if genes:
-            lines = "".join(f"{_key(name)} = {_inline(spec)}\n" for name, spec in genes.items())
-            text += ("\n" if text else "") + "[genes]\n" + lines
-        return text
+        """The config as TOML, its genes in order (``toml_text.config_toml``)."""
+        from evolve.settings.toml_text import config_toml
 
-
-def _key(name: str) -> str:
-    """A TOML key: bare when it can be, else quoted (as tomli_w writes it)."""
-    return tomli_w.dumps({name: 0}).split(" = ")[0]
-
-
-def _inline(value: Any) -> str:
-    """``value`` as one line of TOML: a table inline, a list on one line."""
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_key(k)} = {_inline(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_inline(v) for v in value) + "]"
-    return tomli_w.dumps({"v": value}).split(" = ", 1)[1].strip()
-
-
+        return config_toml(self)
