@@ -43,14 +43,15 @@ if __name__ == "__main__":
     mode, out = sys.argv[1], sys.argv[2]
     extra = {"replacement": os.environ["REPLACEMENT"]} if os.environ.get("REPLACEMENT") else {}
     if os.environ.get("STRATEGY"):
-        extra = {"strategy": os.environ["STRATEGY"], "startup_trials": 5}
+        # 18 evaluations: past the 5 random ones, the model's asks (a GP's refit is seconds)
+        extra = {"strategy": os.environ["STRATEGY"], "startup_trials": 5, "generations": 3}
     every = float(os.environ.get("CHECKPOINT_EVERY", "0"))  # 0: crash points see every write
     function = fitness
     if os.environ.get("FIDELITY"):
         extra, function = FIDELITY, fitness_at
     if mode == "start":
         outcome = evolve.optimize(
-            SPACE, function, out=out, checkpoint_every=every, **SETTINGS, **extra
+            SPACE, function, out=out, checkpoint_every=every, **{**SETTINGS, **extra}
         )
     else:
         more = int(os.environ.get("MORE", "0"))

@@ -88,7 +88,9 @@ def test_bad_input_is_one_line_and_exit_code_2(root, tmp_path, files, args, mess
         else:
             paths[name] = write(tmp_path / "config.toml", text)
     args = [a.format(**paths) for a in args]
-    out = cli(root, "run", *args, "--out", str(tmp_path / "run"), timeout=120)
+    # inline: one process, one Keras import (the loky path: tests/test_startup_checks.py)
+    inline = ["--workers", "1", "--backend", "inline"]
+    out = cli(root, "run", *args, *inline, "--out", str(tmp_path / "run"), timeout=120)
     assert out.returncode == 2, out.stderr
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], out.stderr

@@ -138,7 +138,10 @@ def test_bad_input_is_one_line_and_exit_2_before_anything_trains(root, tmp_path,
         {genes}
     """)
     out = tmp_path / "run"
-    result = cli(root, "run", "--config", config, "--out", str(out), *SMALL, cwd=tmp_path)
+    # inline: the checks run in this one process (one Keras import, no worker pool); the
+    # same checks in a loky worker are tests/test_startup_checks.py's
+    result = cli(root, "run", "--config", config, "--out", str(out), *SMALL, "--workers", "1",
+                 "--backend", "inline", cwd=tmp_path)  # fmt: skip
     assert result.returncode == 2, result.stderr[-2000:]
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr

@@ -106,7 +106,7 @@ def test_model_based_strategies_resume_after_a_kill(tmp_path, strategy):
     before[2] = finished_ids(out)
     assert drive("resume", out, calls, 2, **env).returncode == 0
     records = history(out)
-    assert len(records) == 30 and len({r["id"] for r in records}) == 30
+    assert len(records) == 18 and len({r["id"] for r in records}) == 18
     assert essence(records) == essence(history(reference))
     for line in calls.read_text().splitlines():
         segment, genome = line.split()
