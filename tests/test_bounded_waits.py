@@ -129,7 +129,8 @@ def test_a_run_stopped_while_workers_train_ends_at_once_and_leaves_no_worker(tmp
     path.write_text(textwrap.dedent(body))
     proc = subprocess.Popen([sys.executable, str(path)], cwd=tmp_path, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+                            env={**os.environ, "PYTHONPATH": str(ROOT),
+                                 "PYTHONFAULTHANDLER": "1"})  # fmt: skip
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and len(children_of(proc.pid)) < 2:
@@ -139,7 +140,11 @@ def test_a_run_stopped_while_workers_train_ends_at_once_and_leaves_no_worker(tmp
         assert workers, "no worker started"
         stopped = time.monotonic()
         proc.send_signal(getattr(signal, signal_name))
-        proc.wait(timeout=60)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # where it hangs: faulthandler prints every thread
+            proc.send_signal(signal.SIGABRT)
+            pytest.fail(f"still running 60 s after {signal_name}:\n{proc.communicate()[1][-6000:]}")
         assert time.monotonic() - stopped < 30  # not the 600 s a genome trains
         gone = psutil.wait_procs(workers, timeout=10)[1]
         assert not gone, "workers were left running"

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 import tomllib
+from pathlib import Path
 
 import numpy as np
 import pytest
+
+import evolve
+from support import SPACE, history, one_line_exit_2, toy
 
 
 def cli(root, *args, timeout=600):
@@ -250,3 +257,144 @@ def test_resume_extends_a_digits_run_without_training_anything_twice(root, tmp_p
     assert future.returncode == 2 and future.stderr.strip().splitlines()[-1].startswith(
         "error: checkpoint.json has format 7"
     )
+
+
+# -- one-line mistakes -------------------------------------------------------------------------
+
+
+def test_inspect_and_export_of_a_folder_that_is_no_run(root, tmp_path):
+    for command in ("inspect", "export", "resume"):
+        result = cli(root, command, str(tmp_path), timeout=120)
+        assert one_line_exit_2(result), (command, result.stderr)
+
+
+def test_command_line_mistakes_are_one_line(root):
+    for args in (["run", "--population", "abc"], ["run", "--populaton", "3"],
+                 ["export", "x", "--format", "onnx"], ["inspect", "x", "--top", "0"],
+                 ["frobnicate"]):  # fmt: skip
+        result = cli(root, *args, timeout=60)
+        assert one_line_exit_2(result), (args, result.stderr)
+
+
+# -- interrupts, pipes and stops ---------------------------------------------------------------
+
+
+def test_an_interrupted_run_names_its_directory_and_logs_it(root, tmp_path, monkeypatch, capsys):
+    from evolve.app import cli as command
+    from evolve.engine.loop import Loop
+
+    def interrupted(self):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Loop, "run", interrupted)
+    out = tmp_path / "run"
+    code = command.main(["run", "--out", str(out), "--quiet", "--population", "2",
+                         "--generations", "1", "--workers", "1"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 130 and f"resume {out}" in err and "RUN_DIR" not in err
+    assert "interrupted" in (out / "run.log").read_text()
+
+
+def test_inspect_into_a_closed_pipe_is_quiet(root, tmp_path):
+    run = tmp_path / "big"  # a leaderboard far larger than a pipe's buffer
+    evolve.optimize(SPACE, toy, out=run, population=100, generations=12, seed=1)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
+    shell = f"{sys.executable} {root / 'run_evolution.py'} inspect {run} --top 5000 | head -1"
+    result = subprocess.run(shell, shell=True, capture_output=True, text=True, env=env, timeout=120)
+    assert result.stdout.strip() and "Broken pipe" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "signals", [[signal.SIGTERM], [signal.SIGTERM, signal.SIGTERM], [signal.SIGINT, signal.SIGINT]]
+)
+def test_sigterm_ends_a_run_like_ctrl_c(tmp_path, signals):
+    (tmp_path / "slowfit.py").write_text("import time\ndef fitness(genes):\n"
+                                         "    time.sleep(1.0)\n    return 1.0\n")  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    run = tmp_path / "run"
+    code = (f"import evolve, slowfit; evolve.optimize({SPACE!r}, slowfit.fitness, "
+            f"out={str(run)!r}, population=50, generations=5, workers=2)")  # fmt: skip
+    evolve_run = subprocess.Popen([sys.executable, "-c", code], env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (
+        (run / "history.jsonl").exists() and history(run)
+    ):
+        time.sleep(0.1)
+    evolve_run.kill()
+    evolve_run.wait()
+    resumed = subprocess.Popen(
+        [sys.executable, str(Path(__file__).parent.parent / "run_evolution.py"), "resume",
+         str(run), "--quiet"], env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    before = len(history(run))
+    while time.monotonic() < deadline and len(history(run)) < before + 2:
+        time.sleep(0.1)
+    for sent in signals:  # a second one while it shuts down: impatience, or `timeout`
+        resumed.send_signal(sent)
+        time.sleep(0.3)
+    try:
+        _, err = resumed.communicate(timeout=60)
+    finally:
+        if resumed.poll() is None:  # a hang fails the test, and leaves no process behind
+            resumed.kill()
+            resumed.wait()
+    assert resumed.returncode == 130 and f"resume {run}" in err
+    assert "Traceback" not in err and err.count("interrupted") == 1, err
+    assert "interrupted" in (run / "run.log").read_text()
+
+
+@pytest.mark.unit
+def test_a_full_disk_names_the_file_and_a_run_that_never_began_says_run_again(
+    tmp_path, monkeypatch
+):
+    import errno as errnos
+
+    from evolve.app.cli import _machine_fault
+    from evolve.rundir import atomic
+
+    def full(fd):
+        raise OSError(errnos.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(atomic.os, "fsync", full)
+    with pytest.raises(OSError) as info:
+        atomic.write_atomic(tmp_path / "labels.json", "{}")
+    assert info.value.filename == str(tmp_path / "labels.json")
+    assert list(tmp_path.iterdir()) == []  # no temporary file left
+    line = _machine_fault(info.value, "run", begun=False)
+    assert line.startswith(f"No space left on device ({tmp_path / 'labels.json'})")
+    assert line.endswith("then run again: nothing had started")
+    assert "then resume" in _machine_fault(info.value, "run", begun=True)
+
+
+@pytest.mark.unit
+def test_a_stop_before_the_run_began_says_run_again_and_a_disk_stop_is_in_run_log(
+    tmp_path, monkeypatch, capsys
+):
+    import errno as errnos
+
+    from evolve import session as sessions
+    from evolve.app import cli
+
+    monkeypatch.setattr(cli.signal, "signal", lambda *args: None)  # keep pytest's handlers
+
+    def interrupted_at_start(cfg, out, launch, unique=False):
+        launch.run_dir = out  # created, and discarded again: no config yet
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sessions, "start", interrupted_at_start)
+    assert cli.main(["run", "--out", str(tmp_path / "early"), "--quiet"]) == 130
+    assert "interrupted before the run began: nothing to resume" in capsys.readouterr().err
+
+    def full_disk(cfg, out, launch, unique=False):
+        out.mkdir()
+        (out / "config.toml").write_text("")
+        (out / "run.log").write_text("2026-01-01 00:00:00 run started\n")
+        launch.run_dir = out
+        raise OSError(errnos.ENOSPC, "No space left on device", str(out / "models" / "a.keras"))
+
+    monkeypatch.setattr(sessions, "start", full_disk)
+    assert cli.main(["run", "--out", str(tmp_path / "full"), "--quiet"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: No space left on device") and "then resume" in err
+    assert (tmp_path / "full" / "run.log").read_text().splitlines()[-1].endswith(err)

@@ -30,6 +30,8 @@ from evolve.data import (
     TablePreprocessing,
     prepare,
 )
+from evolve.settings.config import ConfigError
+from support import cli, one_line_exit_2
 
 # --------------------------------------------------------------------------- helpers
 
@@ -622,3 +624,80 @@ def test_a_run_folder_that_does_not_exist_is_said_so(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(RunDirError, match="holds no run"):
         read_config(RunDir(tmp_path / "empty"))
+
+
+# -- bad data is refused at load, before training ----------------------------------------------
+
+
+def save(path, **arrays):
+    np.savez(path, **arrays)
+    return str(path)
+
+
+@pytest.mark.unit
+def test_non_finite_images_are_refused_at_load(tmp_path):
+    x = np.random.default_rng(0).random((40, 4, 4))
+    x[3, 1, 1] = np.nan
+    y = np.repeat([0, 1], 20)
+    with pytest.raises(DatasetError, match=r"x_train holds 1 non-finite values .* in 1 of 40"):
+        prepare(DataSpec(save(tmp_path / "nan.npz", x_train=x, y_train=y)))
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("y", "message"),
+    [
+        (np.array([0] * 19 + [1]), r"class 1 has 1 image\(s\): a stratified test split needs at least 2"),
+        (np.repeat(np.arange(10), 2), "cannot hold each of the 10 classes"),
+    ],
+)
+def test_classes_too_small_to_split_are_refused(tmp_path, y, message):
+    x = np.random.default_rng(0).random((len(y), 4, 4))
+    with pytest.raises(DatasetError, match=message):
+        prepare(DataSpec(save(tmp_path / "small.npz", x_train=x, y_train=y)))
+
+
+def test_nan_data_on_the_command_line_is_one_line(root, tmp_path):
+    x = np.random.default_rng(0).random((40, 8, 8))
+    x[:5] = np.nan
+    data = save(tmp_path / "nan.npz", x_train=x, y_train=np.repeat([0, 1], 20))
+    result = cli(root, "run", "--dataset", data, "--out", str(tmp_path / "r"), timeout=120)
+    assert one_line_exit_2(result) and "non-finite values" in result.stderr
+
+
+@pytest.mark.unit
+def test_empty_data_and_fractional_filters_are_refused(tmp_path):
+    with pytest.raises(DatasetError, match="x_train holds no images"):
+        prepare(DataSpec(save(tmp_path / "e.npz", x_train=np.zeros((0, 4, 4)),
+                              y_train=np.zeros(0))))  # fmt: skip
+    from evolve.settings import config
+
+    with pytest.raises(ConfigError, match=r"16\.5 is not allowed for the cnn model"):
+        config.from_dict({"genes": {"filters": [16.5, 32]}}).space()
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("arrays", "message"),
+    [
+        ({"x_train": np.ones((20, 4, 4)), "y_train": np.r_[[np.nan], np.repeat([0.0, 1.0], 9),
+                                                          [1.0]]}, "y_train holds 1 NaN or infinite values"),
+        ({"x_train": np.ones((20, 4, 4)) * 1j, "y_train": np.repeat([0, 1], 10)},
+         "must hold real numbers"),
+        ({"x_train": np.ones((20, 4, 4)), "y_train": np.repeat([0, 1], 10),
+          "x_test": np.ones((4, 4, 4)), "y_test": np.array([0, 1, 7, 7])},
+         "y_test has 1 class(es) the training data never shows (7)"),
+    ],
+)  # fmt: skip
+def test_more_bad_data_is_refused_at_load(tmp_path, arrays, message):
+    with pytest.raises(DatasetError) as info:
+        prepare(DataSpec(save(tmp_path / "bad.npz", **arrays)))
+    assert message in str(info.value)
+
+
+@pytest.mark.unit
+def test_an_npy_file_is_not_an_npz(tmp_path):
+    np.save(tmp_path / "one.npy", np.zeros(3))
+    (tmp_path / "one.npy").rename(tmp_path / "one.npz")
+    with pytest.raises(DatasetError, match=r"holds one array \(\.npy\)"):
+        prepare(DataSpec(str(tmp_path / "one.npz")))

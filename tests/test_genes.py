@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
 
+import evolve
 from genomes import (
     Choice,
     Flag,
@@ -177,3 +179,55 @@ def test_importing_the_packages_loads_no_deep_learning_framework():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# -- huge genes are refused with their count; huge spaces still work ---------------------------
+
+
+@pytest.mark.unit
+def test_a_gene_with_too_many_alleles_is_refused_at_once():
+    started = time.monotonic()
+    with pytest.raises(GeneError, match=r"gene 'dropout' would have 500,000,001 alleles"):
+        gene_from_config("dropout", {"type": "float", "min": 0, "max": 0.5, "step": 1e-9})
+    with pytest.raises(GeneError, match=r"at most 1,000,000"):
+        gene_from_config("units", {"type": "int", "min": 1, "max": 10**9})
+    assert time.monotonic() - started < 1
+
+
+@pytest.mark.unit
+def test_a_space_of_10_to_the_30_points_samples_mutates_and_dedupes():
+    space = {f"g{i}": {"type": "int", "min": 0, "max": 9} for i in range(30)}
+    assert SearchSpace.from_config(space).size == 10**30
+    for strategy in ("ga", "random", "tpe"):
+        outcome = evolve.optimize(space, lambda g: float(sum(g.values())), strategy=strategy,
+                                  population=10, generations=3, seed=1)  # fmt: skip
+        ids = [r.id for r in outcome.records if r.cached_from is None]
+        assert len(ids) == len(set(ids)) >= 28
+
+
+# -- a bound that the step cannot reach is said ------------------------------------------------
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("decl", "note"),
+    [
+        ({"type": "float", "min": 0, "max": 0.5, "step": 0.2}, "max 0.5 is not reachable with "
+                                                              "step 0.2; the largest allele is 0.4"),
+        ({"type": "int", "min": 1, "max": 6, "step": 2}, "the largest allele is 5"),
+        ({"type": "log", "min": 1e-4, "max": 5e-2, "factor": 10}, "the largest allele is 0.01"),
+        ({"type": "float", "min": 0, "max": 0.5, "step": 0.1}, ""),
+    ],
+)  # fmt: skip
+def test_unreachable_bounds_are_noted(decl, note):
+    assert note in gene_from_config("x", decl).note
+    assert bool(note) == bool(gene_from_config("x", decl).note)
+
+
+@pytest.mark.unit
+def test_the_note_reaches_stderr_and_the_run_log(tmp_path, capfd):
+    space = {"dropout": {"type": "float", "min": 0, "max": 0.5, "step": 0.2}}
+    evolve.optimize(space, lambda g: g["dropout"], out=tmp_path / "run", population=2,
+                    generations=1)  # fmt: skip
+    said = "warning: gene 'dropout': max 0.5 is not reachable with step 0.2"
+    assert said in capfd.readouterr().err and said in (tmp_path / "run" / "run.log").read_text()

@@ -15,6 +15,7 @@ from evolve.app.inspect_text import human
 from evolve.rundir.store import RunDir
 from evolve.settings import config as configuration
 from evolve.view.inspection import unused_genes
+from support import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -425,3 +426,17 @@ def test_parallel_coordinates_give_each_genome_its_own_colour_and_keep_labels_in
     assert len(colours) == 6  # ties in fitness, six colours
     assert all(len(t.get_text()) <= 18 for t in ax.texts)
     assert ax.get_xlim()[1] >= len(ax.get_xticks()) - 1 + 0.5  # room for the last labels
+
+
+# -- a run with nothing finished ---------------------------------------------------------------
+
+
+def test_a_started_run_with_nothing_finished_is_shown_as_such(root, tmp_path):
+    from evolve.settings import config
+
+    run = RunDir(tmp_path / "run")
+    run.create()
+    run.write_config(config.load(root / "configs" / "default.toml").to_toml())
+    run.close()
+    shown = cli(root, "inspect", str(run.path), "--no-summary", timeout=120)
+    assert shown.returncode == 0 and "no evaluation has finished yet" in shown.stdout

@@ -100,3 +100,24 @@ def test_a_best_whose_model_is_gone_leaves_no_other_genomes_model_in_best(tmp_pa
     keeper.finish(a)
     assert not (run.best / "model.keras").exists()
     assert '"id": "a"' in (run.best / "genome.json").read_text()
+
+
+# -- ties --------------------------------------------------------------------------------------
+
+
+@pytest.mark.unit
+def test_the_exported_model_is_the_named_best_on_ties(tmp_path):
+    from evolve.rundir.keeper import ModelKeeper
+
+    run = RunDir(tmp_path / "run")
+    run.create()
+    keeper = ModelKeeper(run, 2, "maximize")
+    later = Record(index=5, id="late", generation=0, genes={}, seed=0, status=Status.OK,
+                   fitness=0.98)  # fmt: skip
+    earlier = Record(index=2, id="early", generation=0, genes={}, seed=0, status=Status.OK,
+                     fitness=0.98)  # fmt: skip
+    keeper.offer(later)  # finished first, with the same fitness as an earlier genome
+    keeper.offer(earlier)
+    from evolve.engine.ranking import Ranking
+
+    assert keeper.best.id == Ranking("maximize").best([later, earlier]).id == "early"

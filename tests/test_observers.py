@@ -14,6 +14,7 @@ import pytest
 
 from evolve.engine.failures import FailurePolicy
 from evolve.engine.loop import Loop
+from evolve.engine.records import Record, Status
 from evolve.execution.inline import InlineExecutor
 from evolve.search import make_strategy
 from genomes import SearchSpace
@@ -108,3 +109,23 @@ def test_every_genome_of_the_history_has_a_tensorboard_session_a_failed_build_in
         assert start.hparams["units"].number_value == 8
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["evaluations"] == len(history) and summary["failed"] == 2
+
+
+# -- the run log names each worker's GPU -------------------------------------------------------
+
+
+@pytest.mark.unit
+def test_the_run_log_says_which_gpu_each_worker_got(tmp_path):
+    from evolve.view.monitor import Monitor
+    from evolve.view.progress import Console
+
+    lines = []
+    monitor = Monitor(Console(None, "maximize", quiet=True, log=lines.append), "maximize",
+                      "fitness", None, None)  # fmt: skip
+    for pid, gpu in ((11, "3"), (11, "3"), (12, "5"), (13, None)):
+        monitor.on_record(Record(index=pid, id="a", generation=0, genes={}, seed=0,
+                              status=Status.OK, fitness=1.0, pid=pid, host="h",
+                              cuda_visible_devices=gpu))  # fmt: skip
+    assert [line for line in lines if "uses GPU" in line] == [
+        "worker 11 on h uses GPU 3", "worker 12 on h uses GPU 5"
+    ]

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from evolve.data import DataSpec
+
 ROOT = Path(__file__).resolve().parent.parent
 
 CUSTOM = """
@@ -143,3 +145,19 @@ def assert_the_savedmodel_takes_what_the_keras_file_takes(work: Path, said: str)
         "serve (5, 8, 8) True", "serve (5, 8, 8, 1) True", "serve refused: True",
         "signature (5, 8, 8) True", "signature (5, 8, 8, 1) True", "signature refused: True",
     ]  # fmt: skip
+
+
+# -- a model that cannot be saved --------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_model_that_cannot_be_saved_leaves_no_partial_file(tmp_path):
+    from evolve.execution.trial import run_trial
+    from evolve.training.problem import KerasProblem
+
+    blocked = tmp_path / "models"
+    blocked.write_text("a file where the models folder should be")
+    problem = KerasProblem(DataSpec("digits"), epochs=1, model_dir=str(blocked))
+    result = run_trial(problem, {"layers": 1, "filters": 8}, 0, "abc", "val_accuracy")
+    assert result.environment and "cannot save abc.keras" in result.reason
+    assert list(tmp_path.iterdir()) == [blocked]

@@ -21,6 +21,7 @@ from evolve.rundir.store import RunDir, RunDirError
 from evolve.search import make_strategy
 from evolve.settings.config import ConfigError
 from genomes import SearchSpace
+from support import toy
 
 SPACE = {f"x{i}": {"type": "int", "min": 0, "max": 7} for i in range(4)}
 
@@ -254,3 +255,26 @@ def test_the_console_command_and_its_packaged_config(tmp_path):
 
     cfg = config.load(resources.files("evolve.app") / "default.toml")
     assert cfg.search.strategy == "ga" and cfg.genes
+
+
+# -- Python mistakes found before anything runs ------------------------------------------------
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: evolve.optimize(SPACE, 5), "the fitness must be a function"),
+        (lambda: evolve.optimize(SPACE, toy, executor="x"), "must be a concurrent.futures"),
+        (lambda: evolve.optimize(SPACE, toy, on_record=5), "on_record must be a function"),
+        (lambda: evolve.optimize(SPACE, toy, target=float("nan")), "search.target must be a finite number"),
+        (lambda: evolve.optimize(SPACE, toy, seed=-1), "run.seed must be 0 or more"),
+        (lambda: evolve.optimize(SPACE, toy, timeout=float("inf")), "run.timeout must be a finite"),
+        (lambda: evolve.optimize({"x": {"type": "float", "min": float("nan"), "max": 1,
+                                        "step": 0.1}}, toy), "min must be a finite number"),
+    ],
+)  # fmt: skip
+def test_every_python_mistake_is_found_before_anything_runs(call, message):
+    with pytest.raises(ConfigError) as info:
+        call()
+    assert message in str(info.value) and "\n" not in str(info.value)

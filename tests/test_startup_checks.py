@@ -13,6 +13,11 @@ import pytest
 
 import evolve
 from evolve.settings.config import ConfigError
+from evolve.settings.fitness import SessionError
+from support import SPACE
+from support import cli as cli_at_root
+from support import one_line_exit_2 as is_one_line_exit_2
+from support import toy as toy_x4
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -90,3 +95,69 @@ def test_extending_a_finished_grid_is_one_line_before_anything_starts(tmp_path):
 
     with pytest.raises(SessionError, match="has no generations to add"):
         evolve.resume(out, toy, generations=2)
+
+
+# -- backends, GPU ids and genes refused before a run starts -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--backend", "ray"], "the ray backend needs ray"),
+        (["--backend", "dask"], "the dask backend needs a scheduler address"),
+        (["--gpus", "0,0"], "distinct GPU ids"),
+        (["--backend", "spark"], "run.backend = 'spark' is not one of"),
+    ],
+)
+def test_a_run_that_cannot_start_is_one_line_and_leaves_nothing(root, tmp_path, args, message):
+    pytest.importorskip("distributed")
+    if "ray" in args:
+        try:
+            import ray  # noqa: F401
+
+            pytest.skip("ray is installed here")
+        except ImportError:
+            pass
+    out = tmp_path / "run"
+    result = cli_at_root(root, "run", "--out", str(out), *args, timeout=120)
+    assert is_one_line_exit_2(result) and message in result.stderr, result.stderr
+    assert not out.exists()
+    again = cli_at_root(root, "run", "--out", str(out), *args, timeout=120)
+    assert "already holds a run" not in again.stderr
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [({"backend": "ray", "workers": 2}, "ray"), ({"backend": "dask", "workers": 2}, "address")],
+)
+def test_a_python_run_that_cannot_start_leaves_no_folder(tmp_path, settings, message):
+    pytest.importorskip("distributed")
+    try:
+        import ray  # noqa: F401
+
+        if settings["backend"] == "ray":
+            pytest.skip("ray is installed here")
+    except ImportError:
+        pass
+    out = tmp_path / "run"
+    with pytest.raises(SessionError, match=message):
+        evolve.optimize(SPACE, toy_x4, out=out, **settings)
+    assert not out.exists()
+    evolve.optimize(SPACE, toy_x4, out=out, population=2, generations=1)  # fixed: it works
+
+
+@pytest.mark.parametrize(
+    ("gene", "message"),
+    [
+        ("dropout = [0.0, 1.0]", "gene 'dropout': 1.0 is not allowed for the cnn model"),
+        ("learning_rate = [0.0, 0.001]", "a learning rate of 0 never learns"),
+        ("filters = [0, 16]", "gene 'filters': 0 is not allowed"),
+    ],
+)
+def test_impossible_genes_are_refused_before_training(root, tmp_path, gene, message):
+    config = tmp_path / "c.toml"
+    config.write_text(f"[genes]\n{gene}\n")
+    result = cli_at_root(root, "run", "--config", str(config), "--out", str(tmp_path / "r"), timeout=120)
+    assert is_one_line_exit_2(result) and message in result.stderr
+    assert not (tmp_path / "r").exists()

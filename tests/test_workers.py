@@ -6,19 +6,28 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
+import subprocess
 import sys
+import textwrap
+import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import cloudpickle
 import numpy as np
 import pytest
 
+import evolve
 from evolve.engine.failures import FailurePolicy
 from evolve.engine.loop import Loop
 from evolve.execution import gpus, make_executor
 from evolve.execution.loky_pool import WorkerSettings
 from evolve.search import DONE, Strategy, make_strategy
+from evolve.settings.config import ConfigError
+from evolve.settings.fitness import SessionError
 from genomes import SearchSpace
+from support import SPACE, history, toy
 
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
@@ -351,3 +360,124 @@ def test_a_memory_limit_no_fresh_worker_meets_is_said_once(limit, evaluations, s
     assert len(warned) == said
     if said:
         assert "762 MB" in warned[0] and "max_worker_rss_mb = 730" in warned[0]
+
+
+# -- a fitness the workers cannot receive ------------------------------------------------------
+
+
+class HoldsALock:
+    def __init__(self):
+        self.lock = threading.Lock()
+
+    def __call__(self, genes):
+        return 1.0
+
+
+def test_a_fitness_that_cannot_reach_the_workers_is_one_error(tmp_path):
+    out = tmp_path / "run"
+    with pytest.raises(SessionError, match=r"cannot be sent to worker processes .*lock"):
+        evolve.optimize(SPACE, HoldsALock(), workers=2, out=out)
+    assert not out.exists()  # a run that fails to start leaves no run directory
+
+
+def test_an_open_file_or_a_process_pool_lambda_is_found_before_the_first_genome(tmp_path):
+    with open(tmp_path / "f", "w") as handle:
+
+        def writes(genes, handle=handle):
+            return 1.0
+
+        with pytest.raises(SessionError, match="cannot be sent"):
+            evolve.optimize(SPACE, writes, workers=2, backend="loky")
+    with ProcessPoolExecutor(1) as pool, pytest.raises(SessionError, match="cannot be sent"):
+        evolve.optimize(SPACE, lambda genes: 1.0, workers=2, executor=pool)
+
+
+@pytest.mark.unit
+def test_threads_take_anything():
+    outcome = evolve.optimize(SPACE, HoldsALock(), workers=1, population=2, generations=1)
+    assert outcome.failed == 0
+
+
+# -- workers end with their parent -------------------------------------------------------------
+
+
+def test_loky_workers_end_when_their_parent_is_killed(tmp_path):
+    run = tmp_path / "run"
+    (tmp_path / "slowfit.py").write_text(textwrap.dedent("""
+        import time
+        def fitness(genes):
+            time.sleep(0.3)
+            return float(sum(genes.values()))
+    """))
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    code = (f"import evolve, slowfit; evolve.optimize({SPACE!r}, slowfit.fitness, "
+            f"out={str(run)!r}, workers=2, population=40, generations=5)")  # fmt: skip
+    parent = subprocess.Popen([sys.executable, "-c", code], env=env)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if (run / "history.jsonl").exists() and len(history(run)) >= 4:
+            break
+        time.sleep(0.2)
+    pids = {r["pid"] for r in history(run)}
+    assert len(pids) == 2 and parent.pid not in pids
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(p) for p in pids):
+        time.sleep(0.2)
+    assert not any(_alive(p) for p in pids)
+    resumed = subprocess.run(
+        [sys.executable, str(Path(__file__).parent.parent / "run_evolution.py"), "resume",
+         str(run), "--quiet"], env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert {r["status"] for r in history(run)} == {"ok"}
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie (dead, not yet reaped) is not alive
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+# -- GPU ids, read as CUDA reads them ----------------------------------------------------------
+
+
+@pytest.mark.unit
+def test_gpu_ids_are_relative_to_the_visible_set(monkeypatch):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3")
+    assert gpus.parse("1") == ["3"]
+    assert gpus.parse("0,1") == ["2", "3"]
+    with pytest.raises(gpus.GpuError, match="GPU 2 is not visible: CUDA_VISIBLE_DEVICES=2,3"):
+        gpus.parse("2")
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
+    assert gpus.parse("1") == ["1"]
+
+
+@pytest.mark.unit
+def test_gpu_ids_that_nothing_shows_are_refused(monkeypatch):
+    from evolve.execution.placement import place
+
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    monkeypatch.setattr(gpus, "detect", lambda: [])
+    with pytest.raises(gpus.GpuError, match="GPU 7 is not visible: nvidia-smi shows no GPU"):
+        place("loky", 1, "", "7", 1)
+    monkeypatch.setattr(gpus, "detect", lambda: ["0", "1"])
+    assert place("loky", 0, "", "1", 1).slots == ("1",)
+    with pytest.raises(ConfigError, match=r"run\.gpus must be auto, none, or distinct GPU ids"):
+        evolve.optimize(SPACE, toy, gpus="banana")
+
+
+@pytest.mark.unit
+def test_auto_gpus_spread_more_workers_and_explicit_ids_stay_strict(monkeypatch):
+    from evolve.execution.placement import place
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,5")
+    assert place("loky", 4, "", "auto", 1).slots == ("4", "4", "5", "5")
+    with pytest.raises(gpus.GpuError, match="4 workers but only 2 GPU slots"):
+        place("loky", 4, "", "0,1", 1)
