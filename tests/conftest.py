@@ -36,6 +36,23 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return max(1, min(psutil.cpu_count(logical=False) or os.cpu_count() or 1, 4))
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under xdist, each test process gets cores of its own (CPU affinity, which every process
+    it starts inherits): a run a test starts then takes one worker per core it may use (one,
+    on a 2-core machine with two test processes) instead of one per core of the machine, and
+    the two test processes never queue on each other's core."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 0)
+    if not worker.startswith("gw") or count < 2 or not hasattr(os, "sched_setaffinity"):
+        return
+    cores = sorted(os.sched_getaffinity(0))
+    share = len(cores) // count
+    if share < 1:
+        return
+    index = int(worker[2:]) % count
+    os.sched_setaffinity(0, cores[index * share : (index + 1) * share])
+
+
 @pytest.fixture
 def root() -> Path:
     return ROOT

@@ -312,7 +312,7 @@ if __name__ == "__main__":  # dask and loky start processes that import this scr
                                dashboard_address=None, processes=True)
         options = {"backend": "dask", "address": cluster.scheduler_address}
     outcome = evolve.search_keras(build, space, x[rest], names[rest], test_data=(x[test], names[test]),
-                                  epochs=25, workers=2, population=6, generations=2, seed=1,
+                                  epochs=25, workers=2, population=4, generations=2, seed=1,
                                   out=sys.argv[1], **options)
     model = outcome.best_model()
     predicted = model.predict(x[test], verbose=0).argmax(axis=1)

@@ -481,3 +481,25 @@ def test_auto_gpus_spread_more_workers_and_explicit_ids_stay_strict(monkeypatch)
     assert place("loky", 4, "", "auto", 1).slots == ("4", "4", "5", "5")
     with pytest.raises(gpus.GpuError, match="4 workers but only 2 GPU slots"):
         place("loky", 4, "", "0,1", 1)
+
+
+# -- how many workers a run takes by default ------------------------------------------------
+
+
+@pytest.mark.unit
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity here")
+def test_automatic_workers_and_threads_count_the_cores_the_process_may_use():
+    """Slurm, taskset and container CPU sets restrict a process's affinity, not
+    ``os.cpu_count()``: one worker per core of the machine would oversubscribe them."""
+    code = (
+        "import os\n"
+        "os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})\n"
+        "from evolve.execution.loky_pool import auto_workers\n"
+        "from evolve.execution.environment import auto_threads, usable_cores\n"
+        "print(usable_cores(), auto_workers(), auto_threads(1), os.cpu_count())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).parent.parent, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    cores, workers, threads, machine = map(int, done.stdout.split())
+    assert (cores, workers, threads) == (1, 1, 1) and machine >= 1

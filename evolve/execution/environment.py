@@ -35,10 +35,20 @@ HIDDEN_GPUS = "-1"
 """``CUDA_VISIBLE_DEVICES`` of a CPU-only worker on a machine with GPUs."""
 
 
+def usable_cores() -> int:
+    """The cores this process may run on: its CPU affinity (what ``taskset``, Slurm and
+    container CPU sets leave it), else every core of the machine (``os.cpu_count``, which
+    counts cores the process may not use)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # no affinity on this platform (macOS)
+        return max(1, os.cpu_count() or 1)
+
+
 def auto_threads(workers: int) -> int:
-    """TensorFlow threads per training when the run does not say: this machine's cores shared
-    among its ``workers``."""
-    return max(1, (os.cpu_count() or 1) // max(1, workers))
+    """TensorFlow threads per training when the run does not say: the cores this process may
+    use (``usable_cores``) shared among its ``workers``."""
+    return max(1, usable_cores() // max(1, workers))
 
 
 def worker_env(threads: int) -> dict[str, str]:

@@ -17,7 +17,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 
 from evolve.execution import gpus, trial
-from evolve.execution.environment import auto_threads, quiet_process, worker_env
+from evolve.execution.environment import auto_threads, quiet_process, usable_cores, worker_env
 
 HARD_TIMEOUT = True
 
@@ -47,8 +47,9 @@ class WorkerSettings:
 
 
 def auto_workers() -> int:
-    """One worker per core, at most 8 (each TensorFlow worker holds ~600 MB)."""
-    return max(1, min(os.cpu_count() or 1, 8))
+    """One worker per usable core (``usable_cores``: the process's CPU affinity), at most 8
+    (each TensorFlow worker holds ~600 MB)."""
+    return max(1, min(usable_cores(), 8))
 
 
 def make(workers: int, address: str, settings: WorkerSettings | None) -> Executor:
