@@ -69,7 +69,7 @@ def load_saved(run: RunDir, current: dict[str, Any]) -> Saved:
     state, notes = run.read_checkpoint()
     journal, dropped = run.read_history()
     if state is not None and "config" in state:
-        changes = differences(state["config"], current)
+        changes = differences(*_with_defaults(state["config"], current))
     else:
         known = set(current["genes"])
         changes = [f"genes {sorted(r.genes)} in the history, {sorted(known)} in config.toml"
@@ -92,6 +92,25 @@ def load_saved(run: RunDir, current: dict[str, Any]) -> Saved:
     elif state is None and run.checkpoint.exists():
         notes.append("no usable checkpoint: rebuilding the run from history.jsonl")
     return Saved(state, journal, notes + dropped)
+
+
+def _with_defaults(
+    saved: dict[str, Any], current: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Copies of two fingerprints in which a ``fixed_if_set`` setting recorded on one side only
+    (it was left at its default on the other) is its default there, so a change reads
+    "model.family changed from 'cnn' to 'mlp'", not "model was added"."""
+    saved = {k: dict(v) if isinstance(v, dict) else v for k, v in saved.items()}
+    current = {k: dict(v) if isinstance(v, dict) else v for k, v in current.items()}
+    for key, setting in SETTINGS.items():
+        section, name = key.split(".")
+        if setting.resume != "fixed_if_set":
+            continue
+        one, other = saved.get(section), current.get(section)
+        for mine, theirs, holder in ((one, other, saved), (other, one, current)):
+            if isinstance(theirs, dict) and name in theirs and not (mine and name in mine):
+                holder.setdefault(section, {})[name] = setting.default
+    return saved, current
 
 
 def in_saved_order(run: RunDir, genes: dict[str, Any]) -> dict[str, Any]:
