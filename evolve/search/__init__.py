@@ -16,6 +16,7 @@ from evolve.search.registry import (
     strategy_class,
     strategy_settings,
 )
+from evolve.search.request import TrainingRequest
 
 __all__ = [
     "COMMON_SETTINGS",
@@ -26,6 +27,7 @@ __all__ = [
     "SettingError",
     "Signal",
     "Strategy",
+    "TrainingRequest",
     "make_strategy",
     "register",
     "score",
