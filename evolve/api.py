@@ -8,6 +8,7 @@ round.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
@@ -100,7 +101,7 @@ def optimize(
         fitness, space, executor=executor, quiet=not progress, on_record=on_record,
         observers=_observers(observers),
     )  # fmt: skip
-    return session.start(cfg, Path(out) if out is not None else None, launch)
+    return session.start(cfg, run_path(out), launch)
 
 
 def resume(
@@ -148,7 +149,9 @@ def resume(
         fitness, space, executor=executor, quiet=not progress, on_record=on_record, build=build,
         observers=_observers(observers),
     )  # fmt: skip
-    return session.resume(Path(out), launch, generations, overrides, retry_failed)
+    where = run_path(out, required=True)
+    assert where is not None
+    return session.resume(where, launch, generations, overrides, retry_failed)
 
 
 def route_settings(
@@ -172,10 +175,20 @@ def route_settings(
         else:
             code = caller.__code__
             own = list(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])
-            names = [*own, *sorted(known), *RUN_KEYS]
+            names = list(dict.fromkeys([*own, *sorted(known), *RUN_KEYS]))
             raise ConfigError(
                 f"{caller.__name__}() got an unknown setting '{key}'" + suggest(key, names)
             )
+
+
+def run_path(out: Any, required: bool = False) -> Path | None:
+    """``out`` as a path (``None`` stays ``None``); ``ConfigError`` for anything that is not a
+    ``str`` or ``os.PathLike`` (``out=123`` was a raw ``TypeError``)."""
+    if out is None and not required:
+        return None
+    if not isinstance(out, (str, os.PathLike)) or not str(out).strip():
+        raise ConfigError(f"out must be a folder path (str or pathlib.Path), got {out!r}")
+    return Path(out)
 
 
 def _check_callables(

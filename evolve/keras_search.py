@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from evolve import session
-from evolve.api import _observers, _space, route_settings
+from evolve.api import _observers, _space, route_settings, run_path
 from evolve.engine.records import Outcome, Record
 from evolve.settings import config as configuration
 from evolve.settings.config import ConfigError
@@ -117,7 +117,7 @@ def search_keras(
         observers=_observers(observers),
         data_arrays=arrays,
     )  # fmt: skip
-    where = Path(out) if out is not None else Path("results") / time.strftime(
+    where = run_path(out) or Path("results") / time.strftime(
         "search_keras-%Y%m%d-%H%M%S"
     )
     return session.start(cfg, where, launch, unique=out is None)

@@ -58,9 +58,24 @@ def test_the_config_a_run_writes_fits_the_schema(path):
         ({"data": {"validation_split": 1.0}}, "exclusiveMaximum"),
         ({"genes": {"units": {"type": "cubic"}}}, "is not valid"),
         ({"unknown": {}}, "Additional properties"),
+        # found by a new user's attack: a strategy's own ranges, the fidelity's names, a
+        # gene's table, the seeds, the final pick's limits
+        ({"search": {"tournament_size": 0}}, "minimum"),
+        ({"search": {"mutation_rate": 2.0}}, "maximum"),
+        ({"search": {"truncation": 0}}, "exclusiveMinimum"),
+        ({"search": {"startup_trials": -1}}, "minimum"),
+        ({"search": {"fidelity": "epoch"}}, "is not one of"),
+        ({"search": {"pruning": "mean"}}, "is not one of"),
+        ({"search": {"final_reevaluations": 101}}, "maximum"),
+        ({"search": {"final_top": 100_000_000}}, "maximum"),
+        ({"data": {"split_seed": -5}}, "minimum"),
+        ({"run": {"seed": 2**40}}, "maximum"),
+        ({"genes": {"units": {"type": "int", "min": 1, "max": 4, "bogus": 3}}}, "is not valid"),
+        ({"genes": {"units": {"values": [1, 2]}}}, "is not valid"),
     ],
 )
 def test_what_the_config_refuses_the_schema_refuses_too(data, word):
+    data = {"genes": {"layers": [1, 2]}, **data}  # a config without genes is refused by both
     errors = list(validator().iter_errors(data))
     assert errors and any(word in e.message or word == e.validator for e in errors), errors
     with pytest.raises(config.ConfigError):
@@ -68,7 +83,9 @@ def test_what_the_config_refuses_the_schema_refuses_too(data, word):
 
 
 def test_a_strategy_of_yours_fits_the_schema():
-    assert not list(validator().iter_errors({"search": {"strategy": "my_pkg.search:Hill"}}))
+    mine = {"search": {"strategy": "my_pkg.search:Hill"}, "genes": {"x": [1, 2]}}
+    assert not list(validator().iter_errors(mine))
+    assert list(validator().iter_errors({"search": {"strategy": "my_pkg.search:Hill"}}))
 
 
 def test_the_schema_describes_the_settings():

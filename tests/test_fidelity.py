@@ -344,7 +344,7 @@ def cli(*args):
         (["--fidelity", "epochs", "--epochs", "1"], "must be below search.max_epochs = 1"),
         (["--final-reevaluations", "-3"], "search.final_reevaluations must be -1"),
         (["--final-reevaluations", "1000000000000000000000"],
-         "search.final_reevaluations must be at most 100"),
+         "search.final_reevaluations must be -1 (automatic), 0 (off) or more, at most 100"),
         (["--fidelity", "epochs", "--epochs", "8", "--eta", "9"],
          "search.eta = 9 is above max_epochs / min_epochs = 8 / 1: no rung"),
         (["--min-epochs", "50", "--epochs", "3"], "search.min_epochs applies only with "

@@ -70,7 +70,9 @@ def plugin(tmp_path, monkeypatch):
 
 
 def cli(*args, cwd):
-    env = {**os.environ, "PYTHONPATH": str(cwd)}
+    # no PYTHONPATH: the folder you run from is where a strategy of yours is found, as a
+    # build function or a fitness is (a new user's attack found it was not)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     return subprocess.run([sys.executable, str(ROOT / "run_evolution.py"), *args], cwd=cwd,
                           env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
 

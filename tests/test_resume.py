@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -178,6 +179,8 @@ def test_resume_extends_a_finished_run(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     records = history(out)
     assert len(records) == 6 + 6 * 5 and {r["generation"] for r in records} == set(range(7))
+    # config.toml describes the run as it now is (a new user's attack found it still said 5)
+    assert tomllib.loads((out / "config.toml").read_text())["search"]["generations"] == 7
 
 
 def test_one_process_per_run_and_a_dead_holder_lock_is_taken_over(tmp_path):

@@ -197,6 +197,8 @@ def test_the_python_api_checks_every_keyword_before_evaluating(keywords, message
     with pytest.raises(ConfigError) as info:
         evolve.optimize(SPACE, lambda genes: calls.append(1) or 0.0, **keywords)
     assert message in str(info.value) and "\n" not in str(info.value)
+    named = str(info.value).split("known: ")[-1].split(", ")
+    assert len(named) == len(set(named))  # each name once in a list of known names
     assert calls == []
 
 
@@ -272,6 +274,12 @@ def test_the_console_command_and_its_packaged_config(tmp_path):
         (lambda: evolve.optimize(SPACE, toy, timeout=float("inf")), "run.timeout must be a finite"),
         (lambda: evolve.optimize({"x": {"type": "float", "min": float("nan"), "max": 1,
                                         "step": 0.1}}, toy), "min must be a finite number"),
+        # found by a new user's attack (issue 21)
+        (lambda: evolve.optimize(SPACE, toy, out=123), "out must be a folder path"),
+        (lambda: evolve.resume(123), "out must be a folder path"),
+        (lambda: evolve.optimize(SPACE, toy, qqqqqq=1), "unknown setting 'qqqqqq' (known: "),
+        (lambda: evolve.optimize(SPACE, toy, seed=2**40), "run.seed = 1,099,511,627,776 is more"),
+        (lambda: evolve.optimize(SPACE, toy, tournament_size=0), "tournament_size must be at least 1"),
     ],
 )  # fmt: skip
 def test_every_python_mistake_is_found_before_anything_runs(call, message):

@@ -99,3 +99,19 @@ def test_a_resume_refuses_a_change_to_each_fixed_setting_and_takes_a_free_one():
         section, name = key.split(".")
         other = config.from_dict({**base, section: {**base.get(section, {}), name: value}})
         assert differences(saved, fingerprint(other, space)) == [], key
+
+
+def test_a_strategy_setting_written_at_its_default_changes_nothing_on_resume():
+    """Found by a new user's attack: adding ``tournament_size = 5`` (the default) to a run's
+    config.toml was refused as 'search.tournament_size was added'."""
+    from genomes.space import SearchSpace
+
+    cfg = config.from_dict({"genes": {"x": [1, 2, 3]}})
+    space = SearchSpace.from_config(cfg.genes)
+    saved = fingerprint(cfg, space)
+    same = config.from_dict({"genes": {"x": [1, 2, 3]}, "search": {"tournament_size": 5}})
+    assert differences(*_with_defaults(saved, fingerprint(same, space))) == []
+    other = config.from_dict({"genes": {"x": [1, 2, 3]}, "search": {"tournament_size": 3}})
+    assert differences(*_with_defaults(saved, fingerprint(other, space))) == [
+        "search.tournament_size changed from 5 to 3"
+    ]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from evolve.declare import AT_LEAST_0, Bound
 from evolve.search.operators import mutation as mutations
 from evolve.search.operators import replacement as survival
 from evolve.search.operators import selection as selections
@@ -31,30 +32,28 @@ class Member:
         return cls(Genome.from_dict(data["genome"]), data["fitness"], data["born"])
 
 
-def _share(v: float) -> bool:
-    return 0 <= v <= 1
+SHARE = Bound(0, 1, "between 0 and 1")
 
 
 GA_SETTINGS = (
     Setting("selection", "tournament", "parent selection",
             choices=tuple(selections.SELECTIONS)),
-    Setting("tournament_size", 5, "contestants per tournament", check=lambda v: v >= 1,
-            rule="at least 1"),
+    Setting("tournament_size", 5, "contestants per tournament",
+            bound=Bound(1, rule="at least 1"), most=1_000_000),
     Setting("truncation", 0.5, "truncation selection: share of the population kept",
-            check=lambda v: 0 < v <= 1, rule="in (0, 1]"),
+            bound=Bound(0, 1, "in (0, 1]", open_low=True)),
     Setting("crossover", "single_point", "crossover operator", choices=tuple(CROSSOVERS)),
     Setting("crossover_rate", 0.9, "chance that a pair of parents is crossed",
-            check=_share, rule="between 0 and 1"),
+            bound=SHARE),
     Setting("mutation", "uniform", "mutation operator", choices=tuple(mutations.MUTATIONS)),
     Setting("mutation_rate", 0.5, "uniform: chance that a chromosome mutates; per_gene: "
-            "chance for each gene", check=_share, rule="between 0 and 1"),
-    Setting("elitism", 1, "best members that survive unchanged", check=lambda v: v >= 0,
-            rule="0 or more"),
+            "chance for each gene", bound=SHARE),
+    Setting("elitism", 1, "best members that survive unchanged", bound=AT_LEAST_0),
     Setting("replacement", "generational", "generational, or steady-state: each child "
             "replaces the oldest or the worst member",
             choices=survival.REPLACEMENTS),
     Setting("replace_count", 1, "steady-state: children bred per step",
-            check=lambda v: v >= 1, rule="at least 1"),
+            bound=Bound(1, rule="at least 1")),
 )  # fmt: skip
 """The GA's own settings; each list of choices comes from its operator table."""
 

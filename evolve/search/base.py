@@ -72,7 +72,7 @@ COMMON_SETTINGS = (
 
 STARTUP_TRIALS = Setting(
     "startup_trials", 10, "tpe, gp, smac: random (tpe) or Sobol (gp, smac) genomes before the "
-    "model takes over", check=lambda v: v >= 1, rule="at least 1",
+    "model takes over", bound=Bound(1, rule="at least 1"), most=1_000_000,
 )  # fmt: skip
 """The setting of the model-based strategies: how many genomes come before the model."""
 

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import pkgutil
+import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -85,6 +87,8 @@ def load_strategy(spec: str, name: str = "") -> type[Strategy]:
     module, _, attribute = spec.partition(":")
     if not module or not attribute:
         raise SettingError(f"strategy '{spec}' must be 'package.module:Class'")
+    if os.getcwd() not in sys.path:  # as `python -m` would (and as a build function is found)
+        sys.path.insert(0, os.getcwd())
     try:
         found = getattr(importlib.import_module(module), attribute)
     except ImportError as exc:

@@ -3,6 +3,7 @@ besides the config."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from evolve.search.registry import strategy_class
 from evolve.session.checks import absolute_dataset
 from evolve.session.wiring import Session
 from evolve.settings import config as configuration
+from evolve.settings.bounds import SETTINGS
 from evolve.settings.config import PYTHON_BUILD, PYTHON_FITNESS, Config
 from evolve.settings.fitness import SessionError, fitness_path, load_fitness, read_config
 from evolve.settings.resuming import fingerprint, in_saved_order, load_saved
@@ -87,6 +89,11 @@ def resume(
     run = RunDir(run_dir)
     if generations < 0:
         raise SessionError("--generations must be 0 or more")
+    most = SETTINGS["search.generations"].most or 0
+    if generations > most:
+        raise SessionError(
+            f"--generations {generations:,} is more than this engine can hold: at most {most:,}"
+        )
     cfg = read_config(run)
     cfg.genes = in_saved_order(run, cfg.genes)
     if generations and not strategy_class(cfg.search.strategy).extendable:
@@ -98,9 +105,9 @@ def resume(
         data = cfg.to_dict()
         data["run"].update(overrides)
         cfg = configuration.from_dict(data)
+    given = fitness_path(launch.fitness) if launch.fitness is not None else None  # yours
     if launch.fitness is None and not cfg.run.keras:
         launch.fitness = load_fitness(cfg.run.fitness, run.path)
-    given = fitness_path(launch.fitness) if launch.fitness is not None else None
     if given not in (None, PYTHON_FITNESS) and cfg.run.fitness not in (given, PYTHON_FITNESS):
         raise SessionError(
             f"{run.path} evaluates {cfg.run.fitness}, not {given}: one run, one fitness"
@@ -128,6 +135,10 @@ def resume(
                     "aside (history.superseded.jsonl) to train again")  # fmt: skip
             session.saved = load_saved(run, fingerprint(cfg, space))
         session.prepare()
+        if generations:  # config.toml describes the run: its generations now
+            total = cfg.search.generations + generations
+            extended = dataclasses.replace(cfg.search, generations=total)
+            run.write_config(dataclasses.replace(cfg, search=extended).to_toml())
     except BaseException:
         session.workers.stop_made()
         run.close()

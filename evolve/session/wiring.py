@@ -188,7 +188,7 @@ class Session:
             if full and outcome.best is not None and outcome.best.fidelity < full:
                 outcome.stop_reason += (
                     f"; no genome reached the top rung ({full} epochs): the best was trained "
-                    f"{outcome.best.fidelity}"
+                    f"{outcome.best.fidelity} epochs"
                 )
             if run is not None:
                 set_aside(run, loop.ledger.stale)

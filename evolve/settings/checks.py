@@ -10,7 +10,7 @@ from evolve.execution import BACKENDS, gpus
 from evolve.search.registry import SettingError, strategies, strategy_class, suggest
 from evolve.settings.bounds import SETTINGS
 from evolve.settings.objective import default_direction
-from evolve.settings.sections import PYTHON_FITNESS, Config, ConfigError
+from evolve.settings.sections import FIDELITIES, PRUNERS, PYTHON_FITNESS, Config, ConfigError
 
 DIRECTIONS = ("maximize", "minimize")
 
@@ -76,8 +76,6 @@ MOST_PIXELS = 16384
 """The longest image side (pixels) ``data.image_size`` may ask for."""
 
 
-FIDELITIES = ("epochs",)
-PRUNERS = ("median",)
 
 
 def _values(cfg: Config, kind: str = "") -> dict[str, Any]:

@@ -10,6 +10,7 @@ from evolve.engine.loop import Loop
 from evolve.engine.records import Record
 from evolve.engine.resume import differences
 from evolve.rundir.store import RunDir, RunDirError
+from evolve.search.registry import strategy_settings
 from evolve.settings.bounds import SETTINGS
 from evolve.settings.config import Config, ConfigError
 from genomes.space import SearchSpace
@@ -99,12 +100,17 @@ def _with_defaults(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Copies of two fingerprints in which a ``fixed_if_set`` setting recorded on one side only
     (it was left at its default on the other) is its default there, so a change reads
-    "model.family changed from 'cnn' to 'mlp'", not "model was added"."""
+    "model.family changed from 'cnn' to 'mlp'", not "model was added"; the same for a
+    strategy's own setting (``tournament_size = 5`` written out at its default changes
+    nothing)."""
     saved = {k: dict(v) if isinstance(v, dict) else v for k, v in saved.items()}
     current = {k: dict(v) if isinstance(v, dict) else v for k, v in current.items()}
-    for key, setting in SETTINGS.items():
+    own = strategy_settings()  # a strategy's setting written at its default is the default
+    pairs = [(f"search.{n}", own[n]) for n in {*saved.get("search", {}), *current.get("search", {})}
+             if n in own]  # fmt: skip
+    for key, setting in [*SETTINGS.items(), *pairs]:
         section, name = key.split(".")
-        if setting.resume != "fixed_if_set":
+        if setting.resume != "fixed_if_set" and key not in dict(pairs):
             continue
         one, other = saved.get(section), current.get(section)
         for mine, theirs, holder in ((one, other, saved), (other, one, current)):

@@ -18,6 +18,7 @@ import json
 import sys
 from typing import Any
 
+from evolve.declare import Bound
 from evolve.search.registry import strategies
 from evolve.settings import sections
 from evolve.settings.bounds import BOUNDS, MOST, SETTINGS
@@ -68,13 +69,10 @@ def _section(name: str, cls: type) -> dict[str, Any]:
             if key == "search.strategy":  # or a strategy of yours
                 entry = {**{k: v for k, v in entry.items() if k != "enum"},
                          "anyOf": [{"enum": values}, {"pattern": "^[\\w.]+:\\w+$"}]}  # fmt: skip
-        bound = BOUNDS.get(key)
-        if bound is not None and bound.low is not None:
-            entry["exclusiveMinimum" if bound.open_low else "minimum"] = bound.low
-        if bound is not None and bound.high is not None:
-            entry["exclusiveMaximum" if bound.open_high else "maximum"] = bound.high
-        if key in MOST:
-            entry["maximum"] = MOST[key]
+        declared = SETTINGS.get(key)
+        if key not in allowed and declared is not None and declared.choices is not None:
+            entry["enum"] = list(declared.choices)
+        _bounds(entry, BOUNDS.get(key), MOST.get(key))
         properties[f.name] = entry
     if name == "search":
         for cls_ in strategies().values():
@@ -83,8 +81,19 @@ def _section(name: str, cls: type) -> dict[str, Any]:
                          "description": f"{cls_.name}: {setting.help}"}  # fmt: skip
                 if setting.choices is not None:
                     entry["enum"] = list(setting.choices)
+                _bounds(entry, setting.bound, setting.most)
                 properties.setdefault(setting.name, entry)
     return {"type": "object", "properties": properties, "additionalProperties": False}
+
+
+def _bounds(entry: dict[str, Any], bound: Bound | None, most: float | None) -> None:
+    """The JSON Schema keywords of a setting's range (``Bound``) and of ``most``."""
+    if bound is not None and bound.low is not None:
+        entry["exclusiveMinimum" if bound.open_low else "minimum"] = bound.low
+    if bound is not None and bound.high is not None:
+        entry["exclusiveMaximum" if bound.open_high else "maximum"] = bound.high
+    if most is not None:
+        entry["maximum"] = min(most, entry.get("maximum", most))
 
 
 def _genes() -> dict[str, Any]:
@@ -93,6 +102,8 @@ def _genes() -> dict[str, Any]:
               "description": "the alleles (a choice gene)"}  # fmt: skip
     declared = {
         "type": "object",
+        "required": ["type"],
+        "additionalProperties": False,
         "properties": {
             "type": {"enum": list(GENE_TYPES)},
             "values": {"type": "array", "minItems": 1, "items": value},
@@ -123,6 +134,7 @@ def json_schema() -> dict[str, Any]:
         "title": "keras-evolve config.toml",
         "type": "object",
         "properties": {**found, "genes": _genes()},
+        "required": ["genes"],
         "additionalProperties": False,
     }
 

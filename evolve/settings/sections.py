@@ -10,7 +10,15 @@ from typing import Any
 
 from evolve.data import KERAS_DATASETS, SKLEARN_DATASETS, DataSpec
 from evolve.declare import AT_LEAST_0, Bound
-from evolve.settings.declaring import AT_LEAST_1, AUTO_0, SECONDS, Section, common, setting
+from evolve.settings.declaring import (
+    AT_LEAST_1,
+    AUTO_0,
+    SECONDS,
+    SEED_MOST,
+    Section,
+    common,
+    setting,
+)
 from genomes.families import TRAINING, AnyFamily, BuildError, get_family
 from genomes.genes import GeneError
 from genomes.space import SearchSpace
@@ -32,7 +40,7 @@ class RunSection(Section):
     name: str = setting("", "run name: the folder under results/ (default: "
                         "<strategy>-<dataset>-<timestamp>)", flag="name")
     seed: int = setting(0, "run seed: the same seed and config repeat the run", flag="seed",
-                        bound=AT_LEAST_0, resume="fixed")
+                        bound=AT_LEAST_0, most=SEED_MOST, resume="fixed")
     workers: int = setting(0, "parallel evaluations; 0 = automatic (one per GPU, else one per "
                            "core, at most 8)", flag="workers", bound=AUTO_0, most=4096)
     backend: str = setting("loky", "where evaluations run: loky (processes on this machine), "
@@ -117,7 +125,8 @@ class DataSection(Section):
         0.2, "share held out for the final report when the dataset has no test split (0: none)",
         bound=Bound(0, 1, "0 (no test split) or less than 1", open_high=True), resume="fixed",
     )
-    split_seed: int = setting(0, "seed of the train/validation/test split", resume="fixed")
+    split_seed: int = setting(0, "seed of the train/validation/test split", bound=AT_LEAST_0,
+                              most=SEED_MOST, resume="fixed")
     target: str = setting("", "CSV or Parquet: the target column (default: the last one)",
                           resume="fixed_if_set")
     task: str = setting("auto", "auto (regression for a target with fractional values), "
@@ -128,6 +137,10 @@ class DataSection(Section):
 
 
 TRAINING_GENE = "a gene of the same name wins"
+FIDELITIES = ("epochs",)
+"""What ``search.fidelity`` may name: the resource a rung gives more of."""
+PRUNERS = ("median",)
+"""What ``search.pruning`` may name."""
 
 
 @dataclass
@@ -173,7 +186,7 @@ class SearchSection(Section):
         "", '"epochs": multi-fidelity (asynchronous successive halving): genomes first train '
         "for min_epochs, the top 1/eta of each rung continue, from their saved state, to eta "
         'times more epochs, up to max_epochs. "" (default): every genome trains fully',
-        flag="fidelity", keyword=True, resume="fixed_if_set",
+        flag="fidelity", keyword=True, resume="fixed_if_set", choices=("", *FIDELITIES),
     )
     min_epochs: int = setting(1, "--fidelity: epochs of the first rung", flag="min_epochs",
                               bound=AT_LEAST_1, most=1_000_000, keyword=True,
@@ -188,19 +201,18 @@ class SearchSection(Section):
     pruning: str = setting(
         "", '"median": stop a training whose objective at an epoch is worse than the median '
         'of earlier trainings at that epoch (for runs without rungs). "" (default): none',
-        flag="pruning", keyword=True, resume="fixed_if_set",
+        flag="pruning", keyword=True, resume="fixed_if_set", choices=("", *PRUNERS),
     )
     final_reevaluations: int = setting(
         -1, "at the end, retrain the final_top genomes this many more times with new seeds "
         "and name as best the one of best mean (-1, automatic: for Keras runs, 2 where that "
         "takes at most a quarter of the run's trainings, else off; 0: off)",
         flag="final_reevaluations", keyword=True, resume="fixed_if_set",
-        bound=Bound(-1, rule="-1 (automatic), 0 (off) or more"),
-        check=lambda v: v <= 100, rule="at most 100",
+        bound=Bound(-1, 100, "-1 (automatic), 0 (off) or more, at most 100"),
     )
     final_top: int = setting(3, "how many of the best genomes the final pick retrains",
-                             keyword=True, resume="fixed_if_set", bound=AT_LEAST_1,
-                             check=lambda v: v <= 1000, rule="at most 1000")
+                             keyword=True, resume="fixed_if_set",
+                             bound=Bound(1, 1000, "at least 1, at most 1000"))
     options: dict[str, Any] = field(default_factory=dict)
     """The strategies' own settings (selection, tournament_size, startup_trials, ...): written
     flat in the [search] table, checked against the registry of strategies."""

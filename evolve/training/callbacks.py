@@ -41,8 +41,9 @@ def median_pruner(keras: Any, limits: Mapping[str, Any]) -> Any:
 
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
             value = (logs or {}).get(objective)
-            if value is None or epoch >= len(medians):
-                return
+            last = (self.params or {}).get("epochs")
+            if value is None or epoch >= len(medians) or (last and epoch + 1 >= last):
+                return  # at the last epoch, stopping saves nothing: not marked as pruned
             if worse(float(value), medians[epoch], direction):
                 self.pruned_at = epoch + 1
                 self.model.stop_training = True
