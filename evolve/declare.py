@@ -33,9 +33,12 @@ class Bound:
 
 
 AT_LEAST_0 = Bound(0, rule="0 or more")
+AUTO_0 = Bound(0, rule="0 (automatic) or more")
+AT_LEAST_1 = Bound(1, rule="at least 1")
+SECONDS = Bound(0, rule="0 (none) or more seconds")
+SEED_MOST = 2**32 - 1
+"""The largest seed NumPy and Keras take (``np.random.seed``)."""
 
-
-AT_LEAST_0 = Bound(0, rule="0 or more")
 
 
 class SettingError(ValueError):

@@ -7,7 +7,7 @@ import dataclasses
 from dataclasses import field
 from typing import Any
 
-from evolve.declare import Bound, Setting
+from evolve.declare import Setting
 from evolve.search.base import COMMON_SETTINGS
 
 
@@ -26,11 +26,7 @@ def common(name: str) -> Any:
     return field(default=found.default, metadata={"setting": found})
 
 
-AUTO_0 = Bound(0, rule="0 (automatic) or more")
-AT_LEAST_1 = Bound(1, rule="at least 1")
-SECONDS = Bound(0, rule="0 (none) or more seconds")
-SEED_MOST = 2**32 - 1
-"""The largest seed NumPy and Keras take (``np.random.seed``)."""
+
 
 
 def declared(config: type) -> dict[str, Setting]:

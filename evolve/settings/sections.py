@@ -9,16 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from evolve.data import KERAS_DATASETS, SKLEARN_DATASETS, DataSpec
-from evolve.declare import AT_LEAST_0, Bound
-from evolve.settings.declaring import (
-    AT_LEAST_1,
-    AUTO_0,
-    SECONDS,
-    SEED_MOST,
-    Section,
-    common,
-    setting,
-)
+from evolve.declare import AT_LEAST_0, AT_LEAST_1, AUTO_0, SECONDS, SEED_MOST, Bound
+from evolve.settings.declaring import Section, common, setting
 from genomes.families import TRAINING, AnyFamily, BuildError, get_family
 from genomes.genes import GeneError
 from genomes.space import SearchSpace
