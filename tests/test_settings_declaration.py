@@ -71,7 +71,8 @@ def test_a_value_below_its_bound_is_one_line_and_the_schema_says_the_same(key):
         config.from_dict({section: {name: below}, "genes": {"x": [1, 2]}})
     entry = json_schema()["properties"][section]["properties"][name]
     assert entry.get("minimum", entry.get("exclusiveMinimum")) == low
-    assert entry["description"] == setting.help
+    assert entry["description"].startswith(setting.help)
+    assert entry["description"].endswith("a resume refuses a change)") == (setting.resume != "free")
 
 
 def test_a_resume_refuses_a_change_to_each_fixed_setting_and_takes_a_free_one():

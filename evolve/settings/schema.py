@@ -24,6 +24,7 @@ from evolve.settings import sections
 from evolve.settings.bounds import BOUNDS, MOST, SETTINGS
 
 SCHEMA_ID = "https://keras-evolve.invalid/config.schema.json"
+FIXED = " (fixed once a run has started: a resume refuses a change)"
 TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
 GENE_TYPES = ("choice", "int", "float", "log", "flag")
 
@@ -62,7 +63,8 @@ def _section(name: str, cls: type) -> dict[str, Any]:
         if default is not None:
             entry["default"] = default
         if key in SETTINGS:
-            entry["description"] = SETTINGS[key].help
+            fixed = SETTINGS[key].resume != "free"
+            entry["description"] = SETTINGS[key].help + (FIXED if fixed else "")
         if key in allowed:
             values = list(allowed[key]) + ([""] if key == "search.direction" else [])
             entry["enum"] = values
