@@ -148,3 +148,34 @@ def test_a_strategy_of_yours_that_cannot_be_built_is_one_line_and_leaves_no_run(
     ran = cli("run", "--config", str(config), "--out", "r", cwd=plugin)
     assert ran.returncode == 2 and "no idea how to search" in ran.stderr, ran.stderr
     assert len(ran.stderr.splitlines()) == 1 and not (plugin / "r").exists()
+
+
+@pytest.mark.parametrize("where", ["ask", "tell"])
+def test_a_strategy_of_yours_that_raises_mid_run_stops_it_in_one_line_and_resumes(plugin, where):
+    """Found by a new user's attack: an ``ask`` that raised was a full traceback. Now one line
+    naming the strategy and the method, exit 1, what finished kept; fixed, the run resumes."""
+    flawed = STRATEGY.replace("class Hill(Strategy):", "class Hill(Strategy):\n    calls = 0") \
+        .replace("    def tell(self, genome, fitness):\n",
+                 "    def tell(self, genome, fitness):\n"
+                 "        if WHERE == 'tell' and len(self.seen) == 3:\n"
+                 "            raise ValueError('bad step')\n") \
+        .replace("    def ask(self):\n",
+                 "    def ask(self):\n"
+                 "        if WHERE == 'ask' and len(self.seen) == 3:\n"
+                 "            raise ValueError('bad step')\n")  # fmt: skip
+    (plugin / "flawed.py").write_text(f"WHERE = {where!r}\n" + flawed)
+    config = plugin / "c.toml"
+    config.write_text('[run]\nfitness = "my_fitness:score"\nworkers = 1\nbackend = "inline"\n'
+                      '[search]\nobjective = "fitness"\nstrategy = "flawed:Hill"\nbudget = 6\n'
+                      '[genes]\nx = [1, 2, 3, 4, 5, 6, 7, 8]\ny = [3]\n')  # fmt: skip
+    ran = cli("run", "--config", str(config), "--out", "r", "--quiet", cwd=plugin)
+    lines = ran.stderr.strip().splitlines()
+    assert ran.returncode == 1 and len(lines) == 1, ran.stderr
+    assert f"the strategy hill failed in {where}(): ValueError: bad step" in lines[0]
+    assert "resume" in lines[0] and "Traceback" not in ran.stderr
+    kept = (plugin / "r" / "history.jsonl").read_text().splitlines()
+    assert len(kept) >= 3
+    (plugin / "flawed.py").write_text("WHERE = 'nowhere'\n" + flawed)
+    again = cli("resume", "r", "--quiet", cwd=plugin)
+    assert again.returncode == 0, again.stderr
+    assert len((plugin / "r" / "history.jsonl").read_text().splitlines()) == 6

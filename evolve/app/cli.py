@@ -20,7 +20,7 @@ from evolve.app import naming
 from evolve.app.flags import overrides
 from evolve.app.run_report import report
 from evolve.data import DatasetError
-from evolve.engine.failures import EnvironmentFault
+from evolve.engine.failures import EnvironmentFault, StrategyError
 from evolve.rundir.store import RunDir, RunDirError
 from evolve.search.registry import SettingError
 from evolve.settings import config as configuration
@@ -134,6 +134,13 @@ def main(argv: list[str] | None = None) -> int:
     except USER_ERRORS as exc:
         print("error: " + " ".join(str(exc).split()), file=sys.stderr)
         return 2
+    except StrategyError as exc:  # a strategy's bug: the run stops, what finished is kept
+        where = _run_dir(args)
+        line = f"error: {exc}" + (f"; finished evaluations are kept: fix it, then "
+                                  f"{PROG} resume {where}" if where is not None else "")
+        print(line, file=sys.stderr)
+        _log_stop(where, line)
+        return 1
     except BrokenPipeError:  # the reader went away (inspect | head): say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

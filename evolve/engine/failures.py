@@ -7,8 +7,10 @@ process that dies takes every evaluation in flight on its pool with it; each of 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import Any
 
 from evolve.engine.records import Record, Status, Trial
 from evolve.execution import is_worker_death
@@ -53,6 +55,23 @@ class FailurePolicy:
 class EnvironmentFault(OSError):
     """The environment failed an evaluation (a full disk, a read-only run directory): the run
     stops with this one-line error; the evaluation is not recorded and runs again on resume."""
+
+
+class StrategyError(RuntimeError):
+    """The strategy raised in ``ask``, ``tell`` or ``observe`` (a bug in a strategy of yours,
+    most likely): the run stops with this one line; the finished evaluations are kept, so the
+    run resumes once the strategy is fixed. The original exception is its ``__cause__``."""
+
+
+def strategy_call(name: str, what: str, call: Callable[[], Any]) -> Any:
+    """``call()``, a method ``what`` of the strategy ``name``; ``StrategyError`` (one line,
+    the original as its cause) when it raises anything but ``KeyboardInterrupt``."""
+    try:
+        return call()
+    except Exception as exc:
+        text = " ".join(str(exc).split())[:300]
+        reason = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+        raise StrategyError(f"the strategy {name} failed in {what}(): {reason}") from exc
 
 
 @dataclass

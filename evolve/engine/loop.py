@@ -12,7 +12,7 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from typing import Any
 
 from evolve.engine import faults
-from evolve.engine.failures import FailurePolicy, Failures
+from evolve.engine.failures import FailurePolicy, Failures, strategy_call
 from evolve.engine.records import Outcome, Record, Trial, trial_seed
 from evolve.engine.resume import Checkpoints, Ledger, restore, snapshot
 from evolve.engine.stopping import StopRules
@@ -126,7 +126,7 @@ class Loop:
                 return True
             if self.ordered:
                 self.teller.through(ledger.next_index - self.workers, self._collect_or_fail)
-            proposal = self.strategy.ask()
+            proposal = strategy_call(self.strategy.name, "ask", self.strategy.ask)
             if proposal is DONE:
                 ledger.stop_reason = self.strategy.stop_reason or "the strategy finished"
                 return True
@@ -234,7 +234,7 @@ class Loop:
         ledger.records.append(record)
         self.failures.tally(record, len(ledger.records))
         self.stops.see(record)
-        self.strategy.observe(record)
+        strategy_call(self.strategy.name, "observe", lambda: self.strategy.observe(record))
         if replayed:
             self.on_replay(record)
         else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from evolve.engine.failures import strategy_call
 from evolve.engine.records import Record, Trial
 from evolve.engine.resume import Ledger
 from evolve.search.base import Proposal, Strategy
@@ -49,4 +50,6 @@ class Teller:
 
     def _tell(self, trial: Trial, record: Record) -> None:
         proposal = Proposal(trial.genome, trial.request)
-        self.strategy.tell_proposal(proposal, record.fitness if record.succeeded else None)
+        fitness = record.fitness if record.succeeded else None
+        strategy_call(self.strategy.name, "tell",
+                      lambda: self.strategy.tell_proposal(proposal, fitness))  # fmt: skip
