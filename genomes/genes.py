@@ -247,6 +247,9 @@ def gene_from_config(name: str, decl: Any) -> Gene:
             f"gene '{name}': expected a table like {{type = \"choice\", values = [...]}}"
         )
     kind = decl.get("type")
+    if kind is None:
+        known = ", ".join(_KEYS)
+        raise GeneError(f"gene '{name}': its table needs a type (one of: {known})")
     if kind not in _KEYS:
         known = ", ".join(_KEYS)
         raise GeneError(f"gene '{name}': unknown gene type {kind!r} (known: {known})")

@@ -53,6 +53,7 @@ def test_a_bool_is_not_taken_for_an_integer_allele():
     ("decl", "message"),
     [
         ({"type": "gaussian"}, "gene 'g': unknown gene type 'gaussian'"),
+        ({"values": [1, 2]}, r"gene 'g': its table needs a type \(one of: choice, int"),
         ({"type": "choice", "values": []}, "gene 'g': a choice needs a non-empty list"),
         ({"type": "int", "min": 5, "max": 1}, r"gene 'g': min \(5\) is greater than max \(1\)"),
         ({"type": "float", "min": 0, "max": 1, "step": 0}, "gene 'g': step must be > 0"),
