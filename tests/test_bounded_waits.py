@@ -121,7 +121,10 @@ def test_a_run_stopped_while_workers_train_ends_at_once_and_leaves_no_worker(tmp
         if __name__ == "__main__":
             from evolve.app.cli import _interrupt
             import signal
+            # the command line's handlers, for both: a process started in the background by a
+            # shell without job control inherits SIGINT ignored (so did this test, under CI)
             signal.signal(signal.SIGTERM, _interrupt)
+            signal.signal(signal.SIGINT, _interrupt)
             evolve.optimize({"x": [1, 2, 3]}, fitness, strategy="grid", workers=2,
                             backend="loky", out="run")
     """
