@@ -430,7 +430,7 @@ def test_median_pruning_stops_hopeless_trainings(tmp_path):
     out = tmp_path / "run"
     result = cli("run", "--out", str(out), "--quiet", "--strategy", "random", "--population",
                  "12", "--generations", "1", "--epochs", "4", "--pruning", "median",
-                 "--workers", "2")  # fmt: skip
+                 "--workers", "1", "--final-reevaluations", "0")  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     records = [json.loads(line) for line in (out / "history.jsonl").read_text().splitlines()]
     pruned = [r for r in records if "pruned_at" in r["metrics"]]
