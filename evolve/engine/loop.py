@@ -234,7 +234,7 @@ class Loop:
         ledger.records.append(record)
         self.failures.tally(record, len(ledger.records))
         self.stops.see(record)
-        strategy_call(self.strategy.name, "observe", lambda: self.strategy.observe(record))
+        self._observe(record)
         if replayed:
             self.on_replay(record)
         else:
@@ -256,7 +256,12 @@ class Loop:
         for record in self.ledger.records:
             self.on_replay(record)
             self.stops.see(record)
-            self.strategy.observe(record)
+            self._observe(record)
+
+    def _observe(self, record: Record) -> None:
+        """The strategy sees ``record`` (its schedulers may read it); ``StrategyError`` if it
+        raises, as for ``ask`` and ``tell``, on resume too."""
+        strategy_call(self.strategy.name, "observe", lambda: self.strategy.observe(record))
 
     @property
     def pending(self) -> list[Trial]:

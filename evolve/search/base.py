@@ -172,9 +172,8 @@ class Strategy(ABC):
     @property
     def full_fidelity(self) -> int:
         """The epochs of a full training when this strategy proposes fidelities (its top
-        rung), else 0."""
-        base = getattr(self, "base", None)
-        return base.full_fidelity if isinstance(base, Strategy) else 0
+        rung), else 0; a scheduler answers for the strategy it wraps."""
+        return 0
 
     def observe(self, record: Mapping[str, Any]) -> None:
         """Every record of the run, as it is recorded or replayed on resume (cache hits and
